@@ -1,0 +1,59 @@
+"""Who may do what, by group. Data migrations call `groups_sync` so the groups follow the models.
+
+Staff keep the register and the roadmap current (add, change, view); Board and Auditor only
+view. Nobody but a superuser deletes anything: no group gets a delete permission.
+"""
+
+from __future__ import annotations
+
+ROADMAP_MODELS = [
+    "agency",
+    "phase",
+    "phaseobjective",
+    "legislativerequirement",
+    "personnelrequirement",
+    "fundingline",
+    "infrastructurerequirement",
+    "governancebody",
+    "keyaction",
+    "metric",
+    "metrictarget",
+    "metricreading",
+]
+REGISTER_MODELS = ["risk", "assessment", "mitigationaction"]
+SCALE_MODELS = ["ratinglevel", "ratingband", "riskappetite"]
+
+
+def _codenames(actions: list[str], models: list[str]) -> list[str]:
+    return [f"{action}_{model}" for model in models for action in actions]
+
+
+EDITABLE = _codenames(["add", "change", "view"], ROADMAP_MODELS + REGISTER_MODELS)
+VIEW_ALL = _codenames(["view"], ROADMAP_MODELS + REGISTER_MODELS + SCALE_MODELS)
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    "Staff": sorted(set(EDITABLE + VIEW_ALL)),
+    "Board": VIEW_ALL,
+    "Auditor": VIEW_ALL,
+}
+
+
+def groups_sync(apps, schema_editor=None) -> None:
+    """Create the groups and set exactly their permissions (usable from a migration)."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrate; a data migration needs them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(
+                codename__in=codenames, content_type__app_label__in=["roadmap", "risks"]
+            )
+        )

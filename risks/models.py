@@ -1,0 +1,311 @@
+"""The register: the rating scale as data, risks, their assessments and mitigation actions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from roadmap.models import Agency, KeyAction, Phase
+
+# The matrix is 5 x 5: levels are 1..5 on both axes; their labels and definitions are data.
+MIN_LEVEL, MAX_LEVEL = 1, 5
+MAX_SCORE = MAX_LEVEL * MAX_LEVEL
+
+
+def _level_in_scale(field: str, *, nullable: bool = False) -> Q:
+    in_scale = Q(**{f"{field}__gte": MIN_LEVEL}) & Q(**{f"{field}__lte": MAX_LEVEL})
+    return (Q(**{f"{field}__isnull": True}) | in_scale) if nullable else in_scale
+
+
+class Axis(models.TextChoices):
+    LIKELIHOOD = "likelihood", "Likelihood"
+    IMPACT = "impact", "Impact"
+
+
+class Confidence(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RatingLevel(models.Model):
+    axis = models.CharField(max_length=10, choices=Axis.choices)
+    level = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=30)
+    definition = models.TextField()
+
+    class Meta:
+        ordering = ["axis", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["axis", "level"], name="ratinglevel_unique_level"),
+            models.UniqueConstraint(fields=["axis", "label"], name="ratinglevel_unique_label"),
+            models.CheckConstraint(condition=_level_in_scale("level"), name="ratinglevel_in_scale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_axis_display()} {self.level}: {self.label}"
+
+
+class RatingBand(models.Model):
+    name = models.CharField(max_length=30, unique=True)
+    min_score = models.PositiveSmallIntegerField()
+    max_score = models.PositiveSmallIntegerField()
+    colour = models.CharField(max_length=7, help_text="Hex colour, e.g. #d73027.")
+    text_colour = models.CharField(max_length=7, default="#000000")
+    review_frequency_days = models.PositiveSmallIntegerField(
+        help_text="How often a risk in this band must be reviewed."
+    )
+
+    class Meta:
+        ordering = ["min_score"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_score__gte=1)
+                & Q(max_score__lte=MAX_SCORE)
+                & Q(max_score__gte=F("min_score")),
+                name="ratingband_scores_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_frequency_days__gte=1), name="ratingband_review_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.min_score}-{self.max_score})"
+
+
+class RiskAppetite(models.Model):
+    """The board's stated tolerance: risks scoring above max_score need its attention."""
+
+    statement = models.TextField()
+    max_score = models.PositiveSmallIntegerField()
+    effective_from = models.DateField(unique=True)
+    approved_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_score__gte=1) & Q(max_score__lte=MAX_SCORE),
+                name="riskappetite_score_in_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appetite up to {self.max_score} from {self.effective_from}"
+
+
+class Risk(models.Model):
+    class Category(models.TextChoices):
+        POLITICAL = "political", "Political and legislative"
+        DIPLOMATIC = "diplomatic", "Diplomatic"
+        SECURITY = "security", "Security"
+        PROGRAMMATIC = "programmatic", "Programmatic"
+        FINANCIAL = "financial", "Financial"
+        OPERATIONAL = "operational", "Operational"
+        LEGAL = "legal", "Legal"
+
+    class Response(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        AVOID = "avoid", "Avoid"
+        REDUCE = "reduce", "Reduce"
+        SHARE = "share", "Share"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MONITORING = "monitoring", "Monitoring"
+        CONTINGENCY_ACTIVE = "contingency_active", "Contingency active"
+        CLOSED = "closed", "Closed"
+
+    code = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=200)
+    statement = models.TextField(help_text="Cause, event and consequence.")
+    category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
+    owner = models.CharField(max_length=200, help_text="The named person accountable.")
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="owned_risks")
+    supporting_agencies = models.ManyToManyField(Agency, blank=True, related_name="supported_risks")
+    phases = models.ManyToManyField(Phase, blank=True, related_name="risks")
+    key_actions = models.ManyToManyField(KeyAction, blank=True, related_name="risks")
+
+    inherent_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    inherent_impact = models.PositiveSmallIntegerField(null=True, blank=True)
+    likelihood = models.PositiveSmallIntegerField(help_text="Current likelihood.")
+    impact = models.PositiveSmallIntegerField(help_text="Current impact.")
+    score = models.PositiveSmallIntegerField(editable=False)
+    target_likelihood = models.PositiveSmallIntegerField()
+    target_impact = models.PositiveSmallIntegerField()
+    confidence = models.CharField(
+        max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
+    )
+    last_assessed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    response = models.CharField(max_length=10, choices=Response.choices, default=Response.REDUCE)
+    mitigation_strategy = models.TextField()
+    contingency_plan = models.TextField()
+    trigger_conditions = models.TextField(blank=True)
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    review_frequency_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: the rating band's frequency."
+    )
+    next_review_due = models.DateField(null=True, blank=True, db_index=True)
+    closure_reason = models.TextField(blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-score", "code"]
+        indexes = [
+            models.Index(fields=["-score", "code"], name="risk_score_order"),
+            models.Index(fields=["likelihood", "impact"], name="risk_cell"),
+            models.Index(fields=["target_likelihood", "target_impact"], name="risk_target_cell"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=_level_in_scale("likelihood"), name="risk_likelihood_in_scale"
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("impact"), name="risk_impact_in_scale"
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("target_likelihood"),
+                name="risk_target_likelihood_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("target_impact"), name="risk_target_impact_in_scale"
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("inherent_likelihood", nullable=True),
+                name="risk_inherent_likelihood_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("inherent_impact", nullable=True),
+                name="risk_inherent_impact_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(inherent_likelihood__isnull=True, inherent_impact__isnull=True)
+                | Q(inherent_likelihood__isnull=False, inherent_impact__isnull=False),
+                name="risk_inherent_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(score=F("likelihood") * F("impact")), name="risk_score_is_product"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed")
+                | (Q(closed_at__isnull=False) & ~Q(closure_reason="")),
+                name="risk_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_frequency_days__isnull=True) | Q(review_frequency_days__gte=1),
+                name="risk_review_frequency_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived, never typed: the database constraint checks the same product.
+        if self.likelihood is not None and self.impact is not None:
+            self.score = self.likelihood * self.impact
+        super().save(*args, **kwargs)
+
+    @property
+    def target_score(self) -> int:
+        return self.target_likelihood * self.target_impact
+
+    @property
+    def inherent_score(self) -> int | None:
+        if self.inherent_likelihood is None or self.inherent_impact is None:
+            return None
+        return self.inherent_likelihood * self.inherent_impact
+
+
+class Assessment(models.Model):
+    """One rating of a risk. The risk's current rating is its latest assessment."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="assessments")
+    assessed_at = models.DateTimeField(db_index=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    likelihood = models.PositiveSmallIntegerField()
+    impact = models.PositiveSmallIntegerField()
+    confidence = models.CharField(max_length=10, choices=Confidence.choices)
+    rationale = models.TextField()
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+        get_latest_by = ["assessed_at", "id"]
+        indexes = [models.Index(fields=["risk", "-assessed_at"], name="assessment_risk_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=_level_in_scale("likelihood"), name="assessment_likelihood_in_scale"
+            ),
+            models.CheckConstraint(
+                condition=_level_in_scale("impact"), name="assessment_impact_in_scale"
+            ),
+            models.CheckConstraint(condition=~Q(rationale=""), name="assessment_has_rationale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk.code} {self.likelihood}x{self.impact} at {self.assessed_at:%Y-%m-%d}"
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+class MitigationAction(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        BLOCKED = "blocked", "Blocked"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="mitigations")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="mitigations")
+    key_action = models.ForeignKey(
+        KeyAction, null=True, blank=True, on_delete=models.PROTECT, related_name="mitigations"
+    )
+    due_date = models.DateField(db_index=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
+    )
+    percent_complete = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100),
+                name="mitigation_percent_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(percent_complete=100),
+                name="mitigation_done_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk.code}: {self.title}"
