@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -19,6 +20,15 @@ def _level_in_scale(field: str, *, nullable: bool = False) -> Q:
     return (Q(**{f"{field}__isnull": True}) | in_scale) if nullable else in_scale
 
 
+def level_field(*, nullable: bool = False, help_text: str = "") -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        null=nullable,
+        blank=nullable,
+        help_text=help_text,
+        validators=[MinValueValidator(MIN_LEVEL), MaxValueValidator(MAX_LEVEL)],
+    )
+
+
 class Axis(models.TextChoices):
     LIKELIHOOD = "likelihood", "Likelihood"
     IMPACT = "impact", "Impact"
@@ -32,7 +42,7 @@ class Confidence(models.TextChoices):
 
 class RatingLevel(models.Model):
     axis = models.CharField(max_length=10, choices=Axis.choices)
-    level = models.PositiveSmallIntegerField()
+    level = level_field()
     label = models.CharField(max_length=30)
     definition = models.TextField()
 
@@ -129,13 +139,13 @@ class Risk(models.Model):
     phases = models.ManyToManyField(Phase, blank=True, related_name="risks")
     key_actions = models.ManyToManyField(KeyAction, blank=True, related_name="risks")
 
-    inherent_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
-    inherent_impact = models.PositiveSmallIntegerField(null=True, blank=True)
-    likelihood = models.PositiveSmallIntegerField(help_text="Current likelihood.")
-    impact = models.PositiveSmallIntegerField(help_text="Current impact.")
+    inherent_likelihood = level_field(nullable=True, help_text="Before any response.")
+    inherent_impact = level_field(nullable=True, help_text="Before any response.")
+    likelihood = level_field(help_text="Current likelihood.")
+    impact = level_field(help_text="Current impact.")
     score = models.PositiveSmallIntegerField(editable=False)
-    target_likelihood = models.PositiveSmallIntegerField()
-    target_impact = models.PositiveSmallIntegerField()
+    target_likelihood = level_field(help_text="Where the response should bring it.")
+    target_impact = level_field(help_text="Where the response should bring it.")
     confidence = models.CharField(
         max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
@@ -196,6 +206,7 @@ class Risk(models.Model):
                 condition=Q(inherent_likelihood__isnull=True, inherent_impact__isnull=True)
                 | Q(inherent_likelihood__isnull=False, inherent_impact__isnull=False),
                 name="risk_inherent_both_or_neither",
+                violation_error_message="Give both inherent likelihood and impact, or neither.",
             ),
             models.CheckConstraint(
                 condition=Q(score=F("likelihood") * F("impact")), name="risk_score_is_product"
@@ -204,6 +215,7 @@ class Risk(models.Model):
                 condition=~Q(status="closed")
                 | (Q(closed_at__isnull=False) & ~Q(closure_reason="")),
                 name="risk_closed_has_reason",
+                violation_error_message="A closed risk needs a closure reason and date.",
             ),
             models.CheckConstraint(
                 condition=Q(review_frequency_days__isnull=True) | Q(review_frequency_days__gte=1),
@@ -243,8 +255,8 @@ class Assessment(models.Model):
         on_delete=models.PROTECT,
         related_name="assessments",
     )
-    likelihood = models.PositiveSmallIntegerField()
-    impact = models.PositiveSmallIntegerField()
+    likelihood = level_field()
+    impact = level_field()
     confidence = models.CharField(max_length=10, choices=Confidence.choices)
     rationale = models.TextField()
 
@@ -259,7 +271,11 @@ class Assessment(models.Model):
             models.CheckConstraint(
                 condition=_level_in_scale("impact"), name="assessment_impact_in_scale"
             ),
-            models.CheckConstraint(condition=~Q(rationale=""), name="assessment_has_rationale"),
+            models.CheckConstraint(
+                condition=~Q(rationale=""),
+                name="assessment_has_rationale",
+                violation_error_message="Give the rationale for this rating.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,7 +305,9 @@ class MitigationAction(models.Model):
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
-    percent_complete = models.PositiveSmallIntegerField(default=0)
+    percent_complete = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -304,6 +322,7 @@ class MitigationAction(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(percent_complete=100),
                 name="mitigation_done_is_complete",
+                violation_error_message="A mitigation marked done must be 100% complete.",
             ),
         ]
 
