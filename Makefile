@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install install-test migrate seed users serve-dev clean
+.PHONY: demo test lint install install-test migrate seed users browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,16 @@ seed: migrate
 	$(BIN)/python manage.py loaddata roadmap
 
 users: migrate
-	$(BIN)/python manage.py create_demo_users
+	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_users
 
 demo: seed users
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-test
+# The browser tests drive Debian's Chromium; install it when it is missing (needs root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install-test browser
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .

@@ -1,0 +1,47 @@
+"""Demo users for `make demo`: one per group, plus an administrator. Never for production."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+DEMO_USERS = [
+    # username, group, may use the admin, password
+    ("staff", "Staff", True, "staff-demo-2026"),
+    ("board", "Board", False, "board-demo-2026"),
+    ("auditor", "Auditor", True, "auditor-demo-2026"),
+]
+ADMIN = ("admin", "admin-demo-2026")
+
+
+class Command(BaseCommand):
+    help = "Create the demo users board, staff, auditor and admin (DEBUG only)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Demo users are for the demo only: set DJANGO_DEBUG=1.")
+        User = get_user_model()
+        rows = []
+        for username, group, is_staff, password in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.email = f"{username}@demo.example.gov"
+            user.is_staff = is_staff
+            user.set_password(password)
+            user.save()
+            user.groups.set([Group.objects.get(name=group)])
+            rows.append((username, group, password))
+        username, password = ADMIN
+        admin, _ = User.objects.get_or_create(username=username)
+        admin.email = "admin@demo.example.gov"
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(password)
+        admin.save()
+        rows.append((username, "superuser", password))
+
+        self.stdout.write("Demo users (demo only, passwords are public):")
+        for username, group, password in rows:
+            self.stdout.write(f"  {username:<8} {group:<10} password: {password}")
