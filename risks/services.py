@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from risks.models import Assessment, Confidence, Risk
+from risks.models import Assessment, Confidence, MitigationAction, Risk
 from risks.selectors import review_frequency_days
 
 
@@ -97,3 +97,56 @@ def risk_close(*, risk: Risk, reason: str, user) -> Risk:
     risk.full_clean()
     risk.save()
     return risk
+
+
+RATING_FIELDS = ("likelihood", "impact", "score")
+M2M_FIELDS = ("supporting_agencies", "phases", "key_actions")
+
+
+@transaction.atomic
+def risk_update(*, risk: Risk, user, **fields) -> Risk:
+    """Change a risk's descriptive fields. The current rating only changes by `risk_assess`."""
+    changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
+    if changed_rating:
+        raise ValidationError(
+            {f: "Change the current rating with a new assessment." for f in changed_rating}
+        )
+    if fields.get("status") in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE):
+        raise ValidationError(
+            {"status": "Close a risk or invoke its contingency through their own actions."}
+        )
+    m2m = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
+    for name, value in fields.items():
+        setattr(risk, name, value)
+    risk.full_clean()
+    risk.save()
+    for name, values in m2m.items():
+        getattr(risk, name).set(values)
+    return risk
+
+
+def _check_due_date(mitigation: MitigationAction) -> None:
+    created = mitigation.risk.created_at
+    if mitigation.due_date and created and mitigation.due_date < created.date():
+        raise ValidationError(
+            {"due_date": f"The due date is before the risk was recorded ({created.date()})."}
+        )
+
+
+@transaction.atomic
+def mitigation_create(*, user, **fields) -> MitigationAction:
+    mitigation = MitigationAction(**fields)
+    mitigation.full_clean()
+    _check_due_date(mitigation)
+    mitigation.save()
+    return mitigation
+
+
+@transaction.atomic
+def mitigation_update(*, mitigation: MitigationAction, user, **fields) -> MitigationAction:
+    for name, value in fields.items():
+        setattr(mitigation, name, value)
+    mitigation.full_clean()
+    _check_due_date(mitigation)
+    mitigation.save()
+    return mitigation
