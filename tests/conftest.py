@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.core.management import call_command
 
+from risks.groups import GROUP_PERMISSIONS, groups_sync
+from risks.models import RatingBand
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Groups and the rating scale come from data migrations; a transactional test's flush
+    removes them, so put them back (idempotently) before any test that uses the database."""
+    if request.node.get_closest_marker("django_db") is None and not {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name__in=GROUP_PERMISSIONS).count() < len(GROUP_PERMISSIONS):
+        groups_sync(apps)
+    if not RatingBand.objects.exists():
+        scale = importlib.import_module("risks.migrations.0002_default_rating_scale")
+        scale.create_scale(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,18 @@
+"""Every resource under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+from risks.api import views as risk_views
+from roadmap.api import views as roadmap_views
+
+router = DefaultRouter()
+router.register("risks", risk_views.RiskViewSet)
+router.register("assessments", risk_views.AssessmentViewSet)
+router.register("mitigations", risk_views.MitigationViewSet)
+router.register("phases", roadmap_views.PhaseViewSet)
+router.register("agencies", roadmap_views.AgencyViewSet)
+router.register("key-actions", roadmap_views.KeyActionViewSet)
+router.register("metrics", roadmap_views.MetricViewSet)
+
+app_name = "api"
+urlpatterns = router.urls
