@@ -109,7 +109,7 @@ def risk_update(*, risk: Risk, user, **fields) -> Risk:
     changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
     if changed_rating:
         raise ValidationError(
-            {f: "Change the current rating with a new assessment." for f in changed_rating}
+            dict.fromkeys(changed_rating, "Change the current rating with a new assessment.")
         )
     if fields.get("status") in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE):
         raise ValidationError(
