@@ -21,9 +21,9 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
     def has_permission(self, request, view) -> bool:
         # A method the resource does not have answers 405 to a signed-in user, not 403.
-        if request.user and request.user.is_authenticated:
-            if request.method not in view.allowed_methods:
-                return True
+        user = request.user
+        if user and user.is_authenticated and request.method not in view.allowed_methods:
+            return True
         return super().has_permission(request, view)
 
 

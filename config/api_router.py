@@ -1,5 +1,6 @@
 """Every resource under /api/v1/."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from risks.api import views as risk_views
@@ -15,4 +16,7 @@ router.register("key-actions", roadmap_views.KeyActionViewSet)
 router.register("metrics", roadmap_views.MetricViewSet)
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    path("heatmap/", risk_views.HeatmapView.as_view(), name="heatmap"),
+    *router.urls,
+]

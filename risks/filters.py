@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from risks.models import Assessment, MitigationAction, RatingBand, Risk
+from risks.selectors import BASES, risks_as_of
 from roadmap.models import Agency, Phase
 
 
@@ -47,10 +48,17 @@ class RiskFilter(filters.FilterSet):
         method="filter_review_overdue", help_text="true: the next review date has passed."
     )
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    as_of = filters.DateFilter(
+        method="filter_as_of",
+        help_text="YYYY-MM-DD: each risk's rating as it stood at the end of that day.",
+    )
 
     class Meta:
         model = Risk
         fields = ["phase", "agency", "owner", "category", "status", "rating"]
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset if value is None else risks_as_of(queryset, value)
 
     def filter_agency(self, queryset, name, agency):
         if agency is None:
@@ -101,3 +109,31 @@ class MitigationFilter(filters.FilterSet):
     class Meta:
         model = MitigationAction
         fields = ["risk", "owner_agency", "status", "due_before", "due_after"]
+
+
+class HeatmapFilter(filters.FilterSet):
+    """The heatmap's filters, shared by /heatmap/ and /api/v1/heatmap/."""
+
+    phase = RiskFilter.base_filters["phase"]
+    agency = RiskFilter.base_filters["agency"]
+    category = RiskFilter.base_filters["category"]
+    status = RiskFilter.base_filters["status"]
+    basis = filters.ChoiceFilter(
+        choices=[(b, b) for b in BASES],
+        method="keep",
+        empty_label="current",
+        help_text="current (default) or target: the residual rating the mitigations aim for.",
+    )
+    as_of = filters.DateFilter(
+        method="keep", help_text="YYYY-MM-DD: the grid as it stood at the end of that day."
+    )
+
+    class Meta:
+        model = Risk
+        fields = ["phase", "agency", "category", "status"]
+
+    def keep(self, queryset, name, value):
+        # Read by the selector, not a row filter.
+        return queryset
+
+    filter_agency = RiskFilter.filter_agency

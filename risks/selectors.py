@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
-from risks.models import Axis, RatingBand, RatingLevel, Risk, RiskAppetite
+from risks.models import (
+    MAX_LEVEL,
+    MIN_LEVEL,
+    Assessment,
+    Axis,
+    RatingBand,
+    RatingLevel,
+    Risk,
+    RiskAppetite,
+)
 
 
 @dataclass(frozen=True)
@@ -54,3 +66,118 @@ def review_frequency_days(*, risk: Risk, scale: Scale | None = None) -> int | No
 
 def risk_list() -> QuerySet[Risk]:
     return Risk.objects.select_related("owner_agency").order_by("-score", "code")
+
+
+# --- Heatmap -----------------------------------------------------------------------------
+
+BASES = ("current", "target")
+CODES_PER_CELL = 12
+
+
+@dataclass
+class HeatCell:
+    likelihood: int
+    impact: int
+    count: int
+    risks: list[str]
+    band: RatingBand | None
+    above_appetite: bool
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.risks)
+
+
+@dataclass
+class Heatmap:
+    scale: Scale
+    basis: str
+    rows: list[list[HeatCell]]  # likelihood from high to low, impact from low to high
+    total: int
+
+    @property
+    def cells(self) -> list[HeatCell]:
+        return [cell for row in self.rows for cell in row]
+
+
+def risks_as_of(risks: QuerySet[Risk], as_of: datetime.date) -> QuerySet[Risk]:
+    """Each risk's rating as it stood at the end of `as_of`, from its assessments."""
+    end = timezone.make_aware(datetime.datetime.combine(as_of, datetime.time.max))
+    latest = Assessment.objects.filter(risk=OuterRef("pk"), assessed_at__lte=end).order_by(
+        "-assessed_at", "-id"
+    )
+    return (
+        risks.filter(created_at__lte=end)
+        .annotate(
+            as_of_likelihood=Subquery(latest.values("likelihood")[:1]),
+            as_of_impact=Subquery(latest.values("impact")[:1]),
+        )
+        .filter(as_of_likelihood__isnull=False)
+    )
+
+
+def heatmap_grid(
+    *,
+    risks: QuerySet[Risk],
+    basis: str = "current",
+    as_of: datetime.date | None = None,
+    scale: Scale | None = None,
+) -> Heatmap:
+    """Counts per cell from one aggregate query and the leading codes per cell from one
+    windowed query: the number of queries does not grow with the number of risks."""
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {', '.join(BASES)}")
+    scale = scale or rating_scale()
+    if as_of is not None:
+        risks = risks_as_of(risks, as_of)
+        l_field, i_field = "as_of_likelihood", "as_of_impact"
+    elif basis == "target":
+        l_field, i_field = "target_likelihood", "target_impact"
+    else:
+        l_field, i_field = "likelihood", "impact"
+    risks = risks.order_by()
+
+    counts = {
+        (row[l_field], row[i_field]): row["n"]
+        for row in risks.values(l_field, i_field).annotate(n=Count("pk"))
+    }
+    codes: dict[tuple[int, int], list[str]] = {}
+    leading = (
+        risks.annotate(
+            cell_rank=Window(
+                RowNumber(),
+                partition_by=[F(l_field), F(i_field)],
+                order_by=[F("score").desc(), F("code").asc()],
+            )
+        )
+        .filter(cell_rank__lte=CODES_PER_CELL)
+        .values_list(l_field, i_field, "code")
+    )
+    for likelihood, impact, code in leading:
+        codes.setdefault((likelihood, impact), []).append(code)
+
+    appetite = scale.appetite_score
+    rows = [
+        [
+            HeatCell(
+                likelihood=likelihood,
+                impact=impact,
+                count=counts.get((likelihood, impact), 0),
+                risks=codes.get((likelihood, impact), []),
+                band=scale.band_for(likelihood * impact),
+                above_appetite=appetite is not None and likelihood * impact > appetite,
+            )
+            for impact in range(MIN_LEVEL, MAX_LEVEL + 1)
+        ]
+        for likelihood in range(MAX_LEVEL, MIN_LEVEL - 1, -1)
+    ]
+    return Heatmap(scale=scale, basis=basis, rows=rows, total=sum(counts.values()))
+
+
+def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
+    risks = Risk.objects.all()
+    return risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)

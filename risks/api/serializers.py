@@ -99,6 +99,22 @@ class RiskSerializer(serializers.ModelSerializer):
             "links",
         ]
 
+    def to_representation(self, risk: Risk) -> dict:
+        data = super().to_representation(risk)
+        if getattr(risk, "as_of_likelihood", None) is not None:
+            # ?as_of=: the rating as it stood then, from the assessments.
+            scale = scale_from(self.context)
+            likelihood, impact = risk.as_of_likelihood, risk.as_of_impact
+            band = scale.band_for(likelihood * impact)
+            data["likelihood"] = {
+                "level": likelihood,
+                "label": scale.label(Axis.LIKELIHOOD, likelihood),
+            }
+            data["impact"] = {"level": impact, "label": scale.label(Axis.IMPACT, impact)}
+            data["score"] = likelihood * impact
+            data["rating"] = band.name if band else None
+        return data
+
     def get_rating(self, risk: Risk) -> str | None:
         band = scale_from(self.context).band_for(risk.score)
         return band.name if band else None
@@ -244,3 +260,49 @@ class MitigationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class HeatCellSerializer(serializers.Serializer):
+    likelihood = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    score = serializers.IntegerField()
+    count = serializers.IntegerField()
+    risks = serializers.ListField(child=serializers.CharField())
+    more = serializers.IntegerField(help_text="Risks in the cell beyond those listed.")
+    band = serializers.CharField(source="band.name", allow_null=True)
+    above_appetite = serializers.BooleanField()
+
+
+class HeatmapSerializer(serializers.Serializer):
+    basis = serializers.CharField()
+    as_of = serializers.DateField(allow_null=True)
+    total = serializers.IntegerField()
+    likelihood_labels = serializers.DictField(child=serializers.CharField())
+    impact_labels = serializers.DictField(child=serializers.CharField())
+    appetite = serializers.IntegerField(allow_null=True)
+    bands = serializers.ListField(child=serializers.DictField())
+    cells = HeatCellSerializer(many=True)
+
+    @staticmethod
+    def from_heatmap(heatmap, *, as_of=None) -> dict:
+        scale = heatmap.scale
+        return HeatmapSerializer(
+            {
+                "basis": heatmap.basis,
+                "as_of": as_of,
+                "total": heatmap.total,
+                "likelihood_labels": {str(k): v for k, v in scale.likelihood_labels.items()},
+                "impact_labels": {str(k): v for k, v in scale.impact_labels.items()},
+                "appetite": scale.appetite_score,
+                "bands": [
+                    {
+                        "name": b.name,
+                        "min_score": b.min_score,
+                        "max_score": b.max_score,
+                        "colour": b.colour,
+                    }
+                    for b in scale.bands
+                ],
+                "cells": heatmap.cells,
+            }
+        ).data

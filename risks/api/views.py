@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from config.api import CSVExportMixin, LogCursorPagination
-from risks import services
+from config.api import CSVExportMixin, LogCursorPagination, requires
+from risks import selectors, services
 from risks.api.serializers import (
     AssessmentSerializer,
+    HeatmapSerializer,
     MitigationSerializer,
     RiskSerializer,
     RiskWriteSerializer,
 )
-from risks.filters import AssessmentFilter, MitigationFilter, RiskFilter
+from risks.filters import AssessmentFilter, HeatmapFilter, MitigationFilter, RiskFilter
 from risks.models import Assessment, MitigationAction, Risk
 
 
@@ -123,3 +126,28 @@ class MitigationViewSet(
         serializer.instance = services.mitigation_update(
             mitigation=serializer.instance, user=self.request.user, **serializer.validated_data
         )
+
+
+class HeatmapView(APIView):
+    """The likelihood x impact grid: every cell, empty ones with count 0."""
+
+    permission_classes = [requires("risks.view_risk")]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = HeatmapFilter
+    queryset = Risk.objects.all()
+
+    @extend_schema(responses=HeatmapSerializer)
+    def get(self, request):
+        filterset = HeatmapFilter(
+            request.query_params,
+            queryset=selectors.risks_on_register(include_closed="status" in request.query_params),
+            request=request,
+        )
+        if not filterset.is_valid():
+            return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
+        data = filterset.form.cleaned_data
+        as_of = data.get("as_of")
+        heatmap = selectors.heatmap_grid(
+            risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
+        )
+        return Response(HeatmapSerializer.from_heatmap(heatmap, as_of=as_of))

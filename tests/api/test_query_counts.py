@@ -63,3 +63,14 @@ def test_query_count_does_not_grow_with_rows(client, auditor, path):
     small = _count(client, path)
     _grow(45)
     assert _count(client, path) == small
+
+
+def test_heatmap_query_count_does_not_grow_with_risks(client, auditor):
+    client.force_login(auditor)
+    _grow(5)
+    small = _count(client, "/api/v1/heatmap/?phase=1")
+    _grow(45)
+    assert _count(client, "/api/v1/heatmap/?phase=1") == small
+    assert _count(client, "/api/v1/heatmap/?as_of=2030-01-01") == _count(
+        client, "/api/v1/heatmap/?as_of=2030-01-01&basis=target"
+    )
