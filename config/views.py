@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 
+@login_not_required
 @never_cache
 @require_GET
 @transaction.non_atomic_requests

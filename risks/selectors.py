@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from risks.models import (
     MIN_LEVEL,
     Assessment,
     Axis,
+    MitigationAction,
     RatingBand,
     RatingLevel,
     Risk,
@@ -74,14 +75,27 @@ BASES = ("current", "target")
 CODES_PER_CELL = 12
 
 
+@dataclass(frozen=True)
+class CellRisk:
+    code: str
+    title: str
+    overdue: bool
+    low_confidence: bool
+    unassessed: bool
+
+
 @dataclass
 class HeatCell:
     likelihood: int
     impact: int
     count: int
-    risks: list[str]
+    entries: list[CellRisk]
     band: RatingBand | None
     above_appetite: bool
+
+    @property
+    def risks(self) -> list[str]:
+        return [entry.code for entry in self.entries]
 
     @property
     def score(self) -> int:
@@ -145,7 +159,8 @@ def heatmap_grid(
         (row[l_field], row[i_field]): row["n"]
         for row in risks.values(l_field, i_field).annotate(n=Count("pk"))
     }
-    codes: dict[tuple[int, int], list[str]] = {}
+    today = timezone.localdate()
+    entries: dict[tuple[int, int], list[CellRisk]] = {}
     leading = (
         risks.annotate(
             cell_rank=Window(
@@ -155,10 +170,20 @@ def heatmap_grid(
             )
         )
         .filter(cell_rank__lte=CODES_PER_CELL)
-        .values_list(l_field, i_field, "code")
+        .values_list(
+            l_field, i_field, "code", "title", "next_review_due", "confidence", "last_assessed_at"
+        )
     )
-    for likelihood, impact, code in leading:
-        codes.setdefault((likelihood, impact), []).append(code)
+    for likelihood, impact, code, title, review_due, confidence, assessed in leading:
+        entries.setdefault((likelihood, impact), []).append(
+            CellRisk(
+                code=code,
+                title=title,
+                overdue=review_due is not None and review_due < today,
+                low_confidence=confidence == "low",
+                unassessed=assessed is None,
+            )
+        )
 
     appetite = scale.appetite_score
     rows = [
@@ -167,7 +192,7 @@ def heatmap_grid(
                 likelihood=likelihood,
                 impact=impact,
                 count=counts.get((likelihood, impact), 0),
-                risks=codes.get((likelihood, impact), []),
+                entries=entries.get((likelihood, impact), []),
                 band=scale.band_for(likelihood * impact),
                 above_appetite=appetite is not None and likelihood * impact > appetite,
             )
@@ -181,3 +206,26 @@ def heatmap_grid(
 def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
     risks = Risk.objects.all()
     return risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)
+
+
+def risk_detail(*, code: str) -> Risk:
+    """One risk with everything its page shows, in a fixed number of queries."""
+    return (
+        Risk.objects.select_related("owner_agency", "closed_by")
+        .prefetch_related(
+            "supporting_agencies",
+            "phases",
+            "key_actions__lead_agencies",
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.select_related("assessed_by").order_by(
+                    "-assessed_at", "-id"
+                ),
+            ),
+            Prefetch(
+                "mitigations",
+                queryset=MitigationAction.objects.select_related("owner_agency", "key_action"),
+            ),
+        )
+        .get(code=code)
+    )

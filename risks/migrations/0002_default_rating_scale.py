@@ -22,10 +22,10 @@ IMPACT = [
 ]
 BANDS = [
     # name, min, max, colour, text colour, review every N days
-    ("Low", 1, 4, "#1a9850", "#ffffff", 180),
+    ("Low", 1, 4, "#2e7d32", "#ffffff", 180),
     ("Moderate", 5, 9, "#fee08b", "#000000", 90),
     ("High", 10, 15, "#fc8d59", "#000000", 60),
-    ("Critical", 16, 25, "#d73027", "#ffffff", 30),
+    ("Critical", 16, 25, "#b71c1c", "#ffffff", 30),
 ]
 
 

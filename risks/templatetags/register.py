@@ -1,0 +1,30 @@
+"""Template helpers for ratings: colour always comes with its text label."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from risks.selectors import Scale
+
+register = template.Library()
+
+
+@register.simple_tag
+def rating_badge(scale: Scale, score: int | None):
+    band = scale.band_for(score)
+    if band is None:
+        return mark_safe('<span class="badge badge-none">Not rated</span>')
+    return format_html(
+        '<span class="badge" style="background:{};color:{}">{} ({})</span>',
+        band.colour,
+        band.text_colour,
+        band.name,
+        score,
+    )
+
+
+@register.simple_tag
+def level_label(scale: Scale, axis: str, level: int | None) -> str:
+    return f"{scale.label(axis, level)} ({level})" if level else "Not rated"
