@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install install-test migrate seed users browser clean
+.PHONY: demo test lint install install-test migrate seed users browser serve backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,24 @@ test: install-test browser node_modules/axe-core/axe.min.js
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Production-style serving: gunicorn, static files by WhiteNoise, debug off.
+# Set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and (behind TLS) DJANGO_HTTPS=1.
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+serve: migrate
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v0
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --access-logfile - --error-logfile - --timeout 60
+
+# A dated, compressed dump of every record (vendor-neutral JSON); see README for pg_dump.
+BACKUP_DIR ?= backups
+backup: install
+	@mkdir -p $(BACKUP_DIR)
+	$(BIN)/python manage.py backup_register --output $(BACKUP_DIR)/register-$$(date -u +%Y%m%dT%H%M%SZ).json.gz
+
+restore: migrate
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/register-....json.gz"; exit 2; }
+	$(BIN)/python manage.py restore_register "$(FILE)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
