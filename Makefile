@@ -46,6 +46,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 test: install-test browser node_modules/axe-core/axe.min.js
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
