@@ -1,0 +1,104 @@
+"""Admin forms for the register. They validate input; the writes are in risks/services.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from risks.models import Axis, Risk
+from risks.selectors import Scale, rating_scale
+
+# A change to any of these is a new assessment, recorded by risks.services.risk_assess.
+RATING_FIELDS = ("likelihood", "impact", "confidence")
+LEVEL_FIELDS = {
+    "likelihood": Axis.LIKELIHOOD,
+    "impact": Axis.IMPACT,
+    "inherent_likelihood": Axis.LIKELIHOOD,
+    "inherent_impact": Axis.IMPACT,
+    "target_likelihood": Axis.LIKELIHOOD,
+    "target_impact": Axis.IMPACT,
+}
+# Reached only through their own workflows (closure, the trigger log), never by picking them.
+WORKFLOW_STATUSES = (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
+RATIONALE_REQUIRED = "Give the rationale for the new rating."
+
+
+class RiskAdminForm(forms.ModelForm):
+    rationale = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "Required when likelihood, impact or confidence change (and for a new risk). "
+            "Given without a change, it records a review that confirms the current rating."
+        ),
+    )
+
+    class Meta:
+        model = Risk
+        fields = (
+            "code",
+            "title",
+            "statement",
+            "category",
+            "owner",
+            "owner_agency",
+            "supporting_agencies",
+            "phases",
+            "key_actions",
+            "likelihood",
+            "impact",
+            "confidence",
+            "inherent_likelihood",
+            "inherent_impact",
+            "target_likelihood",
+            "target_impact",
+            "response",
+            "mitigation_strategy",
+            "contingency_plan",
+            "trigger_conditions",
+            "status",
+            "review_frequency_days",
+            "next_review_due",
+        )
+
+    def __init__(self, *args, scale: Scale | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scale = scale or rating_scale()
+        for name, axis in LEVEL_FIELDS.items():
+            if name in self.fields:
+                labels = scale.likelihood_labels if axis == Axis.LIKELIHOOD else scale.impact_labels
+                choices = [(level, f"{level} - {label}") for level, label in sorted(labels.items())]
+                self.fields[name].widget = forms.Select(choices=[("", "---------"), *choices])
+        if not set(RATING_FIELDS) & set(self.fields):
+            del self.fields["rationale"]  # the rating is read-only here (a closed risk)
+        if "status" in self.fields:
+            current = self.instance.status if self.instance.pk else None
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in self.fields["status"].choices
+                if value not in WORKFLOW_STATUSES or value == current
+            ]
+
+    @property
+    def rating_changed(self) -> bool:
+        return any(name in self.changed_data for name in RATING_FIELDS)
+
+    @property
+    def needs_assessment(self) -> bool:
+        """On an existing risk: the rating changed, or a rationale confirms it as it stands."""
+        return self.rating_changed or bool(self.cleaned_data.get("rationale", "").strip())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        adding = self.instance._state.adding
+        if (adding or self.rating_changed) and not cleaned.get("rationale", "").strip():
+            self.add_error("rationale", RATIONALE_REQUIRED)
+        return cleaned
+
+    def descriptive_data(self) -> dict:
+        """The cleaned model fields other than the rating, for risk_create / risk_update."""
+        model_fields = {field.name for field in Risk._meta.get_fields()}
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in model_fields and name not in RATING_FIELDS
+        }

@@ -1,0 +1,194 @@
+"""The admin for the plan: agencies, phases and what they need, key actions, metrics."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from roadmap.models import (
+    Agency,
+    FundingLine,
+    GovernanceBody,
+    InfrastructureRequirement,
+    KeyAction,
+    LegislativeRequirement,
+    Metric,
+    MetricReading,
+    MetricTarget,
+    PersonnelRequirement,
+    Phase,
+    PhaseObjective,
+)
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "parent")
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+    autocomplete_fields = ("parent",)
+    ordering = ("code",)
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = PhaseObjective
+    fields = ("position", "text")
+    extra = 0
+
+
+class KeyActionInline(admin.TabularInline):
+    model = KeyAction
+    fields = (
+        "position",
+        "title",
+        "lead_actor",
+        "lead_agencies",
+        "timeline",
+        "start_month",
+        "end_month",
+        "success_metric",
+        "status",
+    )
+    autocomplete_fields = ("lead_agencies",)
+    show_change_link = True
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lead_agencies")
+
+
+class LegislativeRequirementInline(admin.TabularInline):
+    model = LegislativeRequirement
+    fields = ("position", "text", "needs_new_legislation")
+    extra = 0
+
+
+@admin.register(Phase)
+class PhaseAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "start_year", "end_year")
+    list_display_links = ("number", "name")
+    search_fields = ("name",)
+    ordering = ("number",)
+    inlines = (ObjectiveInline, KeyActionInline, LegislativeRequirementInline)
+
+
+@admin.register(PhaseObjective)
+class PhaseObjectiveAdmin(admin.ModelAdmin):
+    list_display = ("phase", "position", "__str__")
+    list_filter = ("phase",)
+    search_fields = ("text",)
+    list_select_related = ("phase",)
+
+
+@admin.register(LegislativeRequirement)
+class LegislativeRequirementAdmin(admin.ModelAdmin):
+    list_display = ("phase", "position", "__str__", "needs_new_legislation")
+    list_filter = ("phase", "needs_new_legislation")
+    search_fields = ("text",)
+    list_select_related = ("phase",)
+
+
+@admin.register(PersonnelRequirement)
+class PersonnelRequirementAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "phase")
+    list_select_related = ("phase",)
+
+
+@admin.register(FundingLine)
+class FundingLineAdmin(admin.ModelAdmin):
+    list_display = ("label", "phase", "estimated_cost", "per_year", "funding_source", "is_total")
+    list_select_related = ("phase",)
+
+
+@admin.register(InfrastructureRequirement)
+class InfrastructureRequirementAdmin(admin.ModelAdmin):
+    list_display = ("area", "funded_by")
+    search_fields = ("area", "text")
+    list_select_related = ("funded_by",)
+    autocomplete_fields = ("funded_by",)
+
+
+@admin.register(GovernanceBody)
+class GovernanceBodyAdmin(admin.ModelAdmin):
+    list_display = ("name", "meeting_frequency")
+    search_fields = ("name", "responsibilities")
+    autocomplete_fields = ("agencies",)
+
+
+@admin.register(KeyAction)
+class KeyActionAdmin(SimpleHistoryAdmin):
+    list_display = ("phase", "title", "leads", "timeline", "status")
+    list_display_links = ("title",)
+    list_filter = ("phase", "status", "lead_agencies")
+    search_fields = ("title", "lead_actor", "success_metric")
+    list_select_related = ("phase",)
+    autocomplete_fields = ("lead_agencies",)
+    ordering = ("phase__number", "position")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lead_agencies")
+
+    @admin.display(description="Lead agencies")
+    def leads(self, action: KeyAction) -> str:
+        return ", ".join(agency.code for agency in action.lead_agencies.all())
+
+
+class MetricTargetInline(admin.TabularInline):
+    model = MetricTarget
+    fields = ("year", "target", "value_low", "value_high")
+    extra = 0
+
+
+class MetricReadingInline(admin.TabularInline):
+    model = MetricReading
+    fields = ("observed_on", "value", "source", "note", "recorded_by", "recorded_at")
+    readonly_fields = ("recorded_by", "recorded_at")
+    ordering = ("-observed_on", "-id")
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("metric", "recorded_by")
+
+
+@admin.register(Metric)
+class MetricAdmin(SimpleHistoryAdmin):
+    list_display = ("position", "name", "unit", "milestone_year", "direction", "baseline")
+    list_display_links = ("name",)
+    list_filter = ("milestone_year", "direction", "phases")
+    search_fields = ("name", "unit")
+    ordering = ("position", "name")
+    filter_horizontal = ("phases",)
+    inlines = (MetricTargetInline, MetricReadingInline)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MetricReading:
+            return super().save_formset(request, form, formset, change)
+        for reading_form in formset.extra_forms:
+            reading_form.instance.recorded_by = request.user
+        return super().save_formset(request, form, formset, change)
+
+
+@admin.register(MetricTarget)
+class MetricTargetAdmin(admin.ModelAdmin):
+    list_display = ("metric", "year", "target")
+    list_filter = ("year",)
+    search_fields = ("metric__name",)
+    list_select_related = ("metric",)
+    autocomplete_fields = ("metric",)
+
+
+@admin.register(MetricReading)
+class MetricReadingAdmin(SimpleHistoryAdmin):
+    list_display = ("metric", "observed_on", "value", "source", "recorded_by")
+    list_filter = ("metric",)
+    search_fields = ("metric__name", "source", "note")
+    list_select_related = ("metric", "recorded_by")
+    autocomplete_fields = ("metric",)
+    readonly_fields = ("recorded_by", "recorded_at")
+    date_hierarchy = "observed_on"
+    ordering = ("-observed_on", "metric")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
