@@ -44,8 +44,11 @@ class RiskFilter(filters.FilterSet):
     )
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = filters.NumberFilter(field_name="score", lookup_expr="lte")
-    review_overdue = filters.BooleanFilter(
-        method="filter_review_overdue", help_text="true: the next review date has passed."
+    review_overdue = filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        method="filter_review_overdue",
+        help_text="true: the next review date has passed; false: it has not.",
     )
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     as_of = filters.DateFilter(
@@ -75,7 +78,7 @@ class RiskFilter(filters.FilterSet):
         return queryset.filter(score__gte=band.min_score, score__lte=band.max_score)
 
     def filter_review_overdue(self, queryset, name, value: bool):
-        if value is None:
+        if value in (None, ""):
             return queryset
         overdue = Q(next_review_due__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
