@@ -1,7 +1,8 @@
 """Who may do what, by group. Data migrations call `groups_sync` so the groups follow the models.
 
 Staff keep the register and the roadmap current (add, change, view); Board and Auditor only
-view. Nobody but a superuser deletes anything: no group gets a delete permission.
+view. Nobody but a superuser deletes anything: no group gets a delete permission. The trigger
+log is append-only, so Staff add and view its entries but never change them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ ROADMAP_MODELS = [
     "metrictarget",
     "metricreading",
 ]
-REGISTER_MODELS = ["risk", "assessment", "mitigationaction"]
+REGISTER_MODELS = ["risk", "assessment", "mitigationaction", "indicator", "indicatorbreach"]
+APPEND_ONLY_MODELS = ["triggerentry"]
 SCALE_MODELS = ["ratinglevel", "ratingband", "riskappetite"]
 
 
@@ -29,10 +31,13 @@ def _codenames(actions: list[str], models: list[str]) -> list[str]:
 
 
 EDITABLE = _codenames(["add", "change", "view"], ROADMAP_MODELS + REGISTER_MODELS)
-VIEW_ALL = _codenames(["view"], ROADMAP_MODELS + REGISTER_MODELS + SCALE_MODELS)
+APPENDABLE = _codenames(["add", "view"], APPEND_ONLY_MODELS)
+VIEW_ALL = _codenames(
+    ["view"], ROADMAP_MODELS + REGISTER_MODELS + APPEND_ONLY_MODELS + SCALE_MODELS
+)
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
-    "Staff": sorted(set(EDITABLE + VIEW_ALL)),
+    "Staff": sorted(set(EDITABLE + APPENDABLE + VIEW_ALL)),
     "Board": VIEW_ALL,
     "Auditor": VIEW_ALL,
 }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from roadmap.models import Agency, KeyAction, Phase
@@ -328,3 +329,197 @@ class MitigationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk.code}: {self.title}"
+
+
+# --- Trigger log: contingencies invoked, updated and stood down ------------------------
+
+GENESIS_HASH = "0" * 64
+hex_digest = RegexValidator(r"^[0-9a-f]{64}$", "A SHA-256 hex digest (64 lowercase hex digits).")
+
+
+class AppendOnlyError(Exception):
+    """A saved trigger entry was about to be changed or deleted."""
+
+
+class TriggerEntryQuerySet(models.QuerySet):
+    # Bulk writes skip save() and delete(); refuse them here too. The database trigger is the
+    # real guard (see migration 0005); these only fail early and clearly in Python.
+    def update(self, **kwargs):
+        raise AppendOnlyError("The trigger log is append-only: entries cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("The trigger log is append-only: entries cannot be deleted.")
+
+
+class TriggerEntry(models.Model):
+    """One link of the hash chain. Written only by risks.services.contingency_*; on SQLite a
+    migration that rebuilds this table drops its append-only triggers: recreate them there."""
+
+    class Kind(models.TextChoices):
+        INVOKED = "invoked", "Contingency invoked"
+        UPDATE = "update", "Update"
+        STOOD_DOWN = "stood_down", "Stood down"
+
+    sequence = models.PositiveBigIntegerField(
+        unique=True, editable=False, help_text="Position in the chain: 1, 2, 3... without gaps."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="trigger_entries")
+    recorded_at = models.DateTimeField(editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trigger_entries"
+    )
+    reason = models.TextField()
+    evidence = models.TextField(blank=True)
+    actions_taken = models.TextField(blank=True)
+    authorised_by = models.CharField(max_length=200, blank=True)
+    previous_status = models.CharField(
+        max_length=20,
+        choices=Risk.Status.choices,
+        help_text="The risk's status before this entry; standing down restores the invoked one.",
+    )
+    prev_hash = models.CharField(
+        max_length=64, unique=True, editable=False, validators=[hex_digest]
+    )
+    entry_hash = models.CharField(
+        max_length=64, unique=True, editable=False, validators=[hex_digest]
+    )
+
+    objects = TriggerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "trigger entries"
+        indexes = [models.Index(fields=["risk", "-sequence"], name="triggerentry_risk_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="triggerentry_sequence_1"),
+            # Only the first link follows the genesis hash (prev_hash is unique as well).
+            models.CheckConstraint(
+                condition=Q(sequence=1, prev_hash=GENESIS_HASH)
+                | (Q(sequence__gt=1) & ~Q(prev_hash=GENESIS_HASH)),
+                name="triggerentry_genesis_first",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="triggerentry_has_reason",
+                violation_error_message="Give the reason for this entry.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.risk.code} {self.get_kind_display()}"
+
+    def save(self, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"Trigger entry #{self.sequence} is saved and cannot change.")
+        kwargs["force_insert"] = True
+        super().save(**kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"Trigger entry #{self.sequence} cannot be deleted.")
+
+
+class TriggerChainHead(models.Model):
+    """The chain's tail in one row. Writers lock this row, so entries are chained one at a
+    time; verification compares it with the last entry, so a removed tail shows too."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    sequence = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH, validators=[hex_digest])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="triggerchainhead_one_row")]
+
+    def __str__(self) -> str:
+        return f"Chain head #{self.sequence}"
+
+
+# --- Key risk indicators -------------------------------------------------------------
+
+
+class Indicator(models.Model):
+    """A key risk indicator: a reading of `metric` that crosses `threshold` flags `risk`."""
+
+    class Comparison(models.TextChoices):
+        ABOVE = "above", "Above"
+        AT_OR_ABOVE = "at_or_above", "At or above"
+        BELOW = "below", "Below"
+        AT_OR_BELOW = "at_or_below", "At or below"
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="indicators")
+    metric = models.ForeignKey(
+        "roadmap.Metric", on_delete=models.PROTECT, related_name="risk_indicators"
+    )
+    comparison = models.CharField(max_length=12, choices=Comparison.choices)
+    threshold = models.DecimalField(max_digits=14, decimal_places=2)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["risk__code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk", "metric", "comparison", "threshold"], name="indicator_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        comparison = self.get_comparison_display().lower()
+        return f"{self.risk.code}: {self.metric} {comparison} {self.threshold}"
+
+    def crossed_by(self, value) -> bool:
+        return {
+            self.Comparison.ABOVE: value > self.threshold,
+            self.Comparison.AT_OR_ABOVE: value >= self.threshold,
+            self.Comparison.BELOW: value < self.threshold,
+            self.Comparison.AT_OR_BELOW: value <= self.threshold,
+        }[self.comparison]
+
+
+class IndicatorBreach(models.Model):
+    """A reading that crossed an indicator: the risk is flagged for trigger review until Staff
+    invoke its contingency or dismiss the breach with a reason."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Dismissed"
+        CONTINGENCY_INVOKED = "contingency_invoked", "Contingency invoked"
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="breaches")
+    reading = models.ForeignKey(
+        "roadmap.MetricReading", on_delete=models.PROTECT, related_name="indicator_breaches"
+    )
+    detected_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            # One reading crosses one indicator once: a dismissed breach does not come back.
+            models.UniqueConstraint(
+                fields=["indicator", "reading"], name="indicatorbreach_one_per_reading"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dismissed") | ~Q(resolution_reason=""),
+                name="indicatorbreach_dismissed_has_reason",
+                violation_error_message="Say why the breach is dismissed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="indicatorbreach_resolved_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} ({self.reading.value} on {self.reading.observed_on})"

@@ -14,12 +14,16 @@ from risks.models import (
     MIN_LEVEL,
     Assessment,
     Axis,
+    IndicatorBreach,
     MitigationAction,
     RatingBand,
     RatingLevel,
     Risk,
     RiskAppetite,
+    TriggerChainHead,
+    TriggerEntry,
 )
+from risks.trigger_chain import ChainReport, chain_verify
 
 
 @dataclass(frozen=True)
@@ -228,4 +232,30 @@ def risk_detail(*, code: str) -> Risk:
             ),
         )
         .get(code=code)
+    )
+
+
+# --- Trigger log and key risk indicators ---------------------------------------------------
+
+
+def trigger_log_list() -> QuerySet[TriggerEntry]:
+    """The log, newest first."""
+    return TriggerEntry.objects.select_related("risk", "recorded_by").order_by("-sequence")
+
+
+def trigger_log_verify() -> ChainReport:
+    """Check the whole hash chain against its head; reads in chunks, so it scales."""
+    entries = TriggerEntry.objects.select_related("recorded_by").order_by("sequence")
+    return chain_verify(
+        entries.iterator(chunk_size=2000), TriggerChainHead.objects.filter(pk=1).first()
+    )
+
+
+def open_breaches(*, risk: Risk | None = None) -> QuerySet[IndicatorBreach]:
+    """Breaches awaiting trigger review: each flags its indicator's risk."""
+    breaches = IndicatorBreach.objects.filter(status=IndicatorBreach.Status.OPEN)
+    if risk is not None:
+        breaches = breaches.filter(indicator__risk=risk)
+    return breaches.select_related("indicator__risk", "indicator__metric", "reading").order_by(
+        "-detected_at", "-id"
     )

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import datetime
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from risks.models import Assessment, Confidence, MitigationAction, Risk
+from risks.models import (
+    Assessment,
+    Confidence,
+    Indicator,
+    IndicatorBreach,
+    MitigationAction,
+    Risk,
+    TriggerChainHead,
+    TriggerEntry,
+)
+from risks.notifications import trigger_entry_notify
 from risks.selectors import review_frequency_days
+from risks.trigger_chain import entry_digest
+from roadmap.models import MetricReading
 
 
 def _next_review(*, risk: Risk, on: datetime.date) -> datetime.date | None:
@@ -150,3 +163,225 @@ def mitigation_update(*, mitigation: MitigationAction, user, **fields) -> Mitiga
     _check_due_date(mitigation)
     mitigation.save()
     return mitigation
+
+
+# --- Contingencies and the trigger log --------------------------------------------------
+
+
+class StateConflict(ValidationError):
+    """Valid input that the record's current state does not allow (the API answers 409),
+    e.g. invoking an active contingency or dismissing a resolved breach."""
+
+
+def _entry_text(
+    *, reason: str, evidence: str, actions_taken: str, authorised_by: str
+) -> dict[str, str]:
+    text = {
+        "reason": (reason or "").strip(),
+        "evidence": (evidence or "").strip(),
+        "actions_taken": (actions_taken or "").strip(),
+        "authorised_by": (authorised_by or "").strip(),
+    }
+    if not text["reason"]:
+        raise ValidationError({"reason": "Give the reason for this entry."})
+    return text
+
+
+def _risk_locked(risk: Risk) -> Risk:
+    # The caller's instance may be stale: the status that counts is the one read under lock.
+    return Risk.objects.select_for_update().get(pk=risk.pk)
+
+
+def _now_to_the_millisecond() -> datetime.datetime:
+    # Django's JSON serialiser (backup_register) keeps milliseconds, and the entry's hash
+    # must hold after a restore.
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _entry_append(*, risk: Risk, user, kind: str, text: dict[str, str]) -> TriggerEntry:
+    # The head row's lock serialises every writer of the chain (a no-op on SQLite, whose
+    # writes are serialised anyway); unique sequence and prev_hash are the last defence.
+    head, _ = TriggerChainHead.objects.select_for_update().get_or_create(pk=1)
+    entry = TriggerEntry(
+        sequence=head.sequence + 1,
+        prev_hash=head.entry_hash,
+        kind=kind,
+        risk=risk,
+        recorded_at=_now_to_the_millisecond(),
+        recorded_by=user,
+        previous_status=risk.status,
+        **text,
+    )
+    entry.entry_hash = entry_digest(entry)
+    entry.full_clean()
+    entry.save()
+    head.sequence, head.entry_hash = entry.sequence, entry.entry_hash
+    head.full_clean()
+    head.save()
+    transaction.on_commit(partial(trigger_entry_notify, entry=entry))
+    return entry
+
+
+def _risk_status_set(*, risk: Risk, status: str, entry: TriggerEntry, user) -> None:
+    risk.status = status
+    risk._change_reason = f"Trigger log #{entry.sequence}: {entry.get_kind_display()}"
+    risk._history_user = user
+    risk.full_clean()
+    risk.save()
+
+
+@transaction.atomic
+def contingency_invoke(
+    *,
+    risk: Risk,
+    user,
+    reason: str,
+    evidence: str = "",
+    actions_taken: str = "",
+    authorised_by: str = "",
+) -> TriggerEntry:
+    """Put the risk's contingency plan into effect and resolve the breaches that flagged it."""
+    text = _entry_text(
+        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    )
+    locked = _risk_locked(risk)
+    if locked.status == Risk.Status.CONTINGENCY_ACTIVE:
+        raise StateConflict(f"The contingency for {locked.code} is already active.")
+    if locked.status == Risk.Status.CLOSED:
+        raise StateConflict(f"{locked.code} is closed: its contingency cannot be invoked.")
+    entry = _entry_append(risk=locked, user=user, kind=TriggerEntry.Kind.INVOKED, text=text)
+    _risk_status_set(risk=locked, status=Risk.Status.CONTINGENCY_ACTIVE, entry=entry, user=user)
+    for breach in IndicatorBreach.objects.select_for_update(of=("self",)).filter(
+        indicator__risk=locked, status=IndicatorBreach.Status.OPEN
+    ):
+        _breach_resolve(
+            breach=breach,
+            user=user,
+            status=IndicatorBreach.Status.CONTINGENCY_INVOKED,
+            reason=f"Contingency invoked: trigger log entry #{entry.sequence}.",
+        )
+    risk.status = locked.status
+    return entry
+
+
+def _active_contingency(risk: Risk) -> Risk:
+    locked = _risk_locked(risk)
+    if locked.status != Risk.Status.CONTINGENCY_ACTIVE:
+        raise StateConflict(f"No contingency is active for {locked.code}.")
+    return locked
+
+
+@transaction.atomic
+def contingency_update(
+    *,
+    risk: Risk,
+    user,
+    reason: str,
+    evidence: str = "",
+    actions_taken: str = "",
+    authorised_by: str = "",
+) -> TriggerEntry:
+    """Record progress while the contingency is active; the risk's status does not change."""
+    text = _entry_text(
+        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    )
+    locked = _active_contingency(risk)
+    return _entry_append(risk=locked, user=user, kind=TriggerEntry.Kind.UPDATE, text=text)
+
+
+@transaction.atomic
+def contingency_stand_down(
+    *,
+    risk: Risk,
+    user,
+    reason: str,
+    evidence: str = "",
+    actions_taken: str = "",
+    authorised_by: str = "",
+) -> TriggerEntry:
+    """End the active contingency and return the risk to its status before the invocation."""
+    text = _entry_text(
+        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    )
+    locked = _active_contingency(risk)
+    invoked = (
+        locked.trigger_entries.filter(kind=TriggerEntry.Kind.INVOKED).order_by("-sequence").first()
+    )
+    # A risk loaded as contingency_active without an invocation in the log goes back to open.
+    restored = invoked.previous_status if invoked else Risk.Status.OPEN
+    entry = _entry_append(risk=locked, user=user, kind=TriggerEntry.Kind.STOOD_DOWN, text=text)
+    _risk_status_set(risk=locked, status=restored, entry=entry, user=user)
+    risk.status = locked.status
+    return entry
+
+
+# --- Key risk indicators -----------------------------------------------------------------
+
+
+@transaction.atomic
+def indicator_create(*, user, **fields) -> Indicator:
+    indicator = Indicator(**fields)
+    indicator._history_user = user
+    indicator.full_clean()
+    indicator.save()
+    return indicator
+
+
+@transaction.atomic
+def indicator_update(*, indicator: Indicator, user, **fields) -> Indicator:
+    for name, value in fields.items():
+        setattr(indicator, name, value)
+    indicator._history_user = user
+    indicator.full_clean()
+    indicator.save()
+    return indicator
+
+
+@transaction.atomic
+def indicators_evaluate(*, reading: MetricReading) -> list[IndicatorBreach]:
+    """Open a breach, flagging the risk for trigger review, for every active indicator of the
+    reading's metric that its value crosses. Evaluating the same reading again adds nothing."""
+    already = set(
+        IndicatorBreach.objects.filter(reading=reading).values_list("indicator_id", flat=True)
+    )
+    indicators = (
+        Indicator.objects.filter(metric_id=reading.metric_id, active=True)
+        .exclude(risk__status=Risk.Status.CLOSED)
+        .exclude(pk__in=already)
+        .select_related("risk")
+    )
+    breaches = []
+    for indicator in indicators:
+        if not indicator.crossed_by(reading.value):
+            continue
+        breach = IndicatorBreach(indicator=indicator, reading=reading)
+        breach.full_clean()
+        breach.save()
+        breaches.append(breach)
+    return breaches
+
+
+def _breach_resolve(*, breach: IndicatorBreach, user, status: str, reason: str) -> None:
+    breach.status = status
+    breach.resolved_by = user
+    breach.resolved_at = timezone.now()
+    breach.resolution_reason = reason
+    breach._history_user = user
+    breach.full_clean()
+    breach.save()
+
+
+@transaction.atomic
+def indicator_breach_dismiss(*, breach: IndicatorBreach, user, reason: str) -> IndicatorBreach:
+    """Clear the flag without invoking the contingency, saying why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the breach is dismissed."})
+    locked = IndicatorBreach.objects.select_for_update().get(pk=breach.pk)
+    if locked.status != IndicatorBreach.Status.OPEN:
+        raise StateConflict(f"This breach is already resolved ({locked.get_status_display()}).")
+    _breach_resolve(
+        breach=locked, user=user, status=IndicatorBreach.Status.DISMISSED, reason=reason
+    )
+    return locked

@@ -9,7 +9,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from risks.models import Assessment, Confidence, MitigationAction, Risk
+from risks.models import (
+    Assessment,
+    Confidence,
+    Indicator,
+    MitigationAction,
+    Risk,
+    TriggerEntry,
+)
+from risks.services import contingency_invoke, contingency_stand_down, contingency_update
 from roadmap.models import Agency, KeyAction, Metric, MetricReading, MetricTarget, Phase
 
 
@@ -161,3 +169,39 @@ class MitigationActionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Mitigation {n}")
     owner_agency = factory.SubFactory(AgencyFactory, code="STATE")
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(60))
+
+
+class TriggerEntryFactory(factory.django.DjangoModelFactory):
+    """Entries exist only through the services, which chain and hash them: `kind` picks the
+    service (an `update` or `stood_down` needs an active contingency first)."""
+
+    class Meta:
+        model = TriggerEntry
+
+    risk = factory.SubFactory(RiskFactory)
+    recorded_by = factory.SubFactory(UserFactory)
+    kind = TriggerEntry.Kind.INVOKED
+    reason = factory.Sequence(lambda n: f"Trigger condition met ({n}).")
+    evidence = "Field report."
+    actions_taken = "Plan activated."
+    authorised_by = "Deputy Director"
+
+    @classmethod
+    def _create(cls, model_class, *, risk, recorded_by, kind, **text):
+        write = {
+            TriggerEntry.Kind.INVOKED: contingency_invoke,
+            TriggerEntry.Kind.UPDATE: contingency_update,
+            TriggerEntry.Kind.STOOD_DOWN: contingency_stand_down,
+        }[kind]
+        return write(risk=risk, user=recorded_by, **text)
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    risk = factory.SubFactory(RiskFactory)
+    metric = factory.SubFactory(MetricFactory)
+    comparison = Indicator.Comparison.ABOVE
+    threshold = 30000
+    description = "Drug-related homicides a year."

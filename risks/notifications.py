@@ -1,0 +1,55 @@
+"""Email about the trigger log. Called after commit: the entry is already safe, and a mail
+server that is down or slow must neither lose it nor hold the transaction open."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+
+from risks.models import TriggerEntry
+
+logger = logging.getLogger(__name__)
+
+BOARD_GROUP = "Board"
+
+
+def trigger_entry_recipients(entry: TriggerEntry) -> list[str]:
+    board = (
+        get_user_model()
+        .objects.filter(groups__name=BOARD_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    return sorted({*board, *entry.risk.owner_agency.contacts})
+
+
+def _message(entry: TriggerEntry) -> tuple[str, str]:
+    risk = entry.risk
+    subject = f"[Risk register] {risk.code}: {entry.get_kind_display()} - {risk.title}"
+    lines = [
+        f"{entry.get_kind_display()} for {risk.code} ({risk.title}).",
+        "",
+        f"Reason: {entry.reason}",
+        f"Evidence: {entry.evidence or '-'}",
+        f"Actions taken: {entry.actions_taken or '-'}",
+        f"Authorised by: {entry.authorised_by or '-'}",
+        f"Recorded by: {entry.recorded_by.get_username()}",
+        f"Recorded at: {entry.recorded_at:%Y-%m-%d %H:%M} UTC",
+        f"Trigger log entry #{entry.sequence}, hash {entry.entry_hash}",
+    ]
+    return subject, "\n".join(lines)
+
+
+def trigger_entry_notify(*, entry: TriggerEntry) -> None:
+    """Tell the Board and the owner agency. Never raises: a failure is logged, not lost."""
+    try:
+        recipients = trigger_entry_recipients(entry)
+        if not recipients:
+            logger.warning("Trigger log entry #%s: nobody to notify.", entry.sequence)
+            return
+        subject, body = _message(entry)
+        send_mail(subject, body, None, recipients, fail_silently=False)
+    except Exception:
+        logger.exception("Could not send the email for trigger log entry #%s.", entry.sequence)
