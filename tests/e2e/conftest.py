@@ -43,7 +43,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # axe-core is injected as a script; our CSP (rightly) blocks that, so the test bypasses it.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()
