@@ -124,9 +124,16 @@ def risk_update(*, risk: Risk, user, **fields) -> Risk:
         raise ValidationError(
             dict.fromkeys(changed_rating, "Change the current rating with a new assessment.")
         )
-    if fields.get("status") in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE):
+    new_status = fields.get("status", risk.status)
+    if new_status != risk.status and (
+        new_status in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
+        or risk.status in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
+    ):
         raise ValidationError(
-            {"status": "Close a risk or invoke its contingency through their own actions."}
+            {
+                "status": "Closing a risk, invoking and standing down its contingency each "
+                "have their own action; the status follows from them."
+            }
         )
     m2m = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
     for name, value in fields.items():

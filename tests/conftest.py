@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from risks.groups import GROUP_PERMISSIONS, groups_sync
 from risks.models import RatingBand
@@ -21,6 +22,7 @@ def reference_data(request):
         "transactional_db",
         "live_server",
     } & set(request.fixturenames):
+        yield
         return
     request.getfixturevalue("_django_db_helper")
     from django.apps import apps
@@ -31,6 +33,26 @@ def reference_data(request):
     if not RatingBand.objects.exists():
         scale = importlib.import_module("risks.migrations.0002_default_rating_scale")
         scale.create_scale(apps, None)
+    yield
+    _clear_trigger_log_for_sqlite_flush(request)
+
+
+def _clear_trigger_log_for_sqlite_flush(request) -> None:
+    """After a transactional test Django empties every table; on SQLite with DELETE, which
+    the trigger log's own database trigger refuses. Lift it for the cleanup, then restore."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional or connection.vendor != "sqlite":
+        return
+    append_only = importlib.import_module("risks.migrations.0005_trigger_log_append_only")
+    with connection.cursor() as cursor:
+        for sql in append_only.SQLITE_UNPROTECT:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM risks_triggerentry")
+        for sql in append_only.SQLITE_PROTECT:
+            cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True)

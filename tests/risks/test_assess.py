@@ -93,3 +93,25 @@ def test_close_needs_a_reason_and_keeps_history(staff_member):
     assert risk.assessments.exists()
     with pytest.raises(ValidationError):
         risk_assess(risk=risk, likelihood=1, impact=1, rationale="x", user=staff_member)
+
+
+@pytest.mark.parametrize("status", ["contingency_active", "closed"])
+def test_update_cannot_set_workflow_statuses(staff_member, status):
+    from risks.services import risk_update
+
+    risk = RiskFactory()
+    with pytest.raises(ValidationError) as excinfo:
+        risk_update(risk=risk, user=staff_member, status=status)
+    assert "status" in excinfo.value.message_dict
+
+
+def test_update_cannot_leave_an_active_contingency_without_standing_down(staff_member):
+    from risks.services import contingency_invoke, risk_update
+
+    risk = RiskFactory()
+    contingency_invoke(risk=risk, user=staff_member, reason="Bill failed in committee.")
+    risk.refresh_from_db()
+    with pytest.raises(ValidationError):
+        risk_update(risk=risk, user=staff_member, status=Risk.Status.OPEN)
+    risk.refresh_from_db()
+    assert risk.status == Risk.Status.CONTINGENCY_ACTIVE
