@@ -7,21 +7,38 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from risks.forms import RATING_FIELDS, WORKFLOW_STATUSES, RiskAdminForm
+from risks.forms import (
+    RATING_FIELDS,
+    WORKFLOW_STATUSES,
+    BreachDismissForm,
+    RiskAdminForm,
+    TriggerEntryAdminForm,
+)
 from risks.models import (
     Assessment,
+    Indicator,
+    IndicatorBreach,
     MitigationAction,
     RatingBand,
     RatingLevel,
     Risk,
     RiskAppetite,
+    TriggerChainHead,
+    TriggerEntry,
 )
 from risks.selectors import Scale, rating_scale
 from risks.services import (
+    contingency_invoke,
+    contingency_stand_down,
+    contingency_update,
+    indicator_breach_dismiss,
+    indicator_create,
+    indicator_update,
     mitigation_create,
     mitigation_update,
     risk_assess,
@@ -235,6 +252,19 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
     def next_review(self, risk: Risk) -> str:
         return due_date_display(risk.next_review_due, done=risk.status == Risk.Status.CLOSED)
 
+    @admin.display(description="Contingency")
+    def trigger_log(self, risk: Risk) -> str:
+        # Invoking, updating and standing down are trigger log entries, made by their services.
+        return format_html(
+            '<a href="{}?risk={}">Record a trigger log entry</a> | <a href="{}?risk__id__exact={}">'
+            "Trigger log for {}</a>",
+            reverse("admin:risks_triggerentry_add"),
+            risk.pk,
+            reverse("admin:risks_triggerentry_changelist"),
+            risk.pk,
+            risk.code,
+        )
+
     def get_fieldsets(self, request, obj=None):
         rating = ["likelihood", "impact", "confidence"]
         if obj is None or (
@@ -286,6 +316,7 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
             ),
         ]
         if obj is not None:
+            fieldsets[-1][1]["fields"] += ("trigger_log",)
             fieldsets.append(
                 (
                     "Closure",
@@ -298,7 +329,14 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["score", "last_assessed_at", "closure_reason", "closed_by", "closed_at"]
+        readonly = [
+            "score",
+            "last_assessed_at",
+            "closure_reason",
+            "closed_by",
+            "closed_at",
+            "trigger_log",
+        ]
         if obj is not None and obj.status in WORKFLOW_STATUSES:
             readonly.append("status")
         if obj is not None and obj.status == Risk.Status.CLOSED:
@@ -450,3 +488,136 @@ class RatingBandAdmin(SuperuserOnlyEditsMixin, admin.ModelAdmin):
 class RiskAppetiteAdmin(SuperuserOnlyEditsMixin, admin.ModelAdmin):
     list_display = ("effective_from", "max_score", "approved_by")
     ordering = ("-effective_from",)
+
+
+# --- Contingencies and key risk indicators ---------------------------------------------
+
+CONTINGENCY_WRITES = {
+    TriggerEntry.Kind.INVOKED: contingency_invoke,
+    TriggerEntry.Kind.UPDATE: contingency_update,
+    TriggerEntry.Kind.STOOD_DOWN: contingency_stand_down,
+}
+
+
+@admin.register(TriggerEntry)
+class TriggerEntryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+    """Append-only: Staff add entries (which invoke, update or stand down a contingency through
+    the services that chain them); nobody changes or deletes one."""
+
+    form = TriggerEntryAdminForm
+    list_display = ("sequence", "risk", "kind", "recorded_at", "recorded_by", "authorised_by")
+    list_display_links = ("sequence", "risk")
+    list_filter = ("kind", "recorded_by")
+    search_fields = ("risk__code", "risk__title", "reason", "evidence", "authorised_by")
+    list_select_related = ("risk", "recorded_by")
+    autocomplete_fields = ("risk",)
+    ordering = ("-sequence",)
+    date_hierarchy = "recorded_at"
+    readonly_fields = (
+        "sequence",
+        "recorded_at",
+        "recorded_by",
+        "previous_status",
+        "prev_hash",
+        "entry_hash",
+    )
+
+    def get_fields(self, request, obj=None):
+        fields = list(TriggerEntryAdminForm._meta.fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        text = {name: form.cleaned_data[name] for name in form.cleaned_data if name != "kind"}
+        _adopt(obj, CONTINGENCY_WRITES[form.cleaned_data["kind"]](user=request.user, **text))
+
+
+@admin.register(TriggerChainHead)
+class TriggerChainHeadAdmin(admin.ModelAdmin):
+    """The chain's tail, for administrators who investigate a broken chain; never edited."""
+
+    list_display = ("sequence", "entry_hash", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+    list_display = ("risk", "metric", "comparison", "threshold", "active")
+    list_filter = ("active", "comparison", "metric")
+    search_fields = ("risk__code", "risk__title", "metric__name", "description")
+    list_select_related = ("risk", "metric")
+    autocomplete_fields = ("risk", "metric")
+    ordering = ("risk__code", "id")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            indicator_update(indicator=obj, user=request.user, **_values(obj, form.changed_data))
+        else:
+            _adopt(obj, indicator_create(user=request.user, **_form_values(obj, form)))
+
+
+@admin.register(IndicatorBreach)
+class IndicatorBreachAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+    """Breaches come from readings; Staff dismiss an open one with a reason, or invoke the
+    risk's contingency (a trigger log entry), which resolves it."""
+
+    form = BreachDismissForm
+    list_display = ("risk_code", "indicator", "reading_value", "detected_at", "status")
+    list_filter = ("status", "indicator__metric")
+    search_fields = ("indicator__risk__code", "indicator__metric__name", "resolution_reason")
+    list_select_related = (
+        "indicator__risk",
+        "indicator__metric",
+        "reading__metric",
+        "resolved_by",
+    )
+    ordering = ("-detected_at", "-id")
+    fields = (
+        "indicator",
+        "reading",
+        "detected_at",
+        "status",
+        "resolution_reason",
+        "resolved_by",
+        "resolved_at",
+    )
+
+    @admin.display(description="Risk", ordering="indicator__risk__code")
+    def risk_code(self, breach: IndicatorBreach) -> str:
+        return breach.indicator.risk.code
+
+    @admin.display(description="Reading")
+    def reading_value(self, breach: IndicatorBreach) -> str:
+        return f"{breach.reading.value} on {breach.reading.observed_on.isoformat()}"
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [name for name in self.fields if name != "resolution_reason"]
+        if obj is not None and obj.status != IndicatorBreach.Status.OPEN:
+            readonly.append("resolution_reason")
+        return readonly
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if "resolution_reason" in form.changed_data:
+            indicator_breach_dismiss(
+                breach=obj, user=request.user, reason=form.cleaned_data["resolution_reason"]
+            )
+            obj.refresh_from_db()

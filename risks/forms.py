@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from risks.models import Axis, Risk
+from risks.models import Axis, IndicatorBreach, Risk, TriggerEntry
 from risks.selectors import Scale, rating_scale
 
 # A change to any of these is a new assessment, recorded by risks.services.risk_assess.
@@ -101,4 +101,25 @@ class RiskAdminForm(forms.ModelForm):
             name: value
             for name, value in self.cleaned_data.items()
             if name in model_fields and name not in RATING_FIELDS
+        }
+
+
+class TriggerEntryAdminForm(forms.ModelForm):
+    """A new trigger log entry; the kind picks the service that chains and hashes it."""
+
+    class Meta:
+        model = TriggerEntry
+        fields = ("risk", "kind", "reason", "evidence", "actions_taken", "authorised_by")
+
+
+class BreachDismissForm(forms.ModelForm):
+    class Meta:
+        model = IndicatorBreach
+        fields = ("resolution_reason",)
+        labels = {"resolution_reason": "Reason to dismiss"}
+        help_texts = {
+            "resolution_reason": (
+                "Fill in to dismiss the breach without invoking the contingency. To invoke it, "
+                "record a trigger log entry for the risk instead."
+            )
         }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from risks.admin import ServiceErrorsMixin
+from risks.services import indicators_evaluate
 from roadmap.models import (
     Agency,
     FundingLine,
@@ -19,6 +21,25 @@ from roadmap.models import (
     Phase,
     PhaseObjective,
 )
+from roadmap.services import metric_reading_record
+
+
+def reading_save(reading: MetricReading, *, user) -> MetricReading:
+    """New readings go through metric_reading_record, which checks the risk indicators; a
+    corrected reading is checked again (a breach already opened for it is not repeated)."""
+    if reading.pk is None:
+        return metric_reading_record(
+            metric=reading.metric,
+            observed_on=reading.observed_on,
+            value=reading.value,
+            source=reading.source,
+            note=reading.note,
+            user=user,
+        )
+    reading._history_user = user
+    reading.save()
+    indicators_evaluate(reading=reading)
+    return reading
 
 
 @admin.register(Agency)
@@ -151,7 +172,7 @@ class MetricReadingInline(admin.TabularInline):
 
 
 @admin.register(Metric)
-class MetricAdmin(SimpleHistoryAdmin):
+class MetricAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
     list_display = ("position", "name", "unit", "milestone_year", "direction", "baseline")
     list_display_links = ("name",)
     list_filter = ("milestone_year", "direction", "phases")
@@ -163,9 +184,15 @@ class MetricAdmin(SimpleHistoryAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not MetricReading:
             return super().save_formset(request, form, formset, change)
-        for reading_form in formset.extra_forms:
-            reading_form.instance.recorded_by = request.user
-        return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # collects new, changed and deleted rows; saves nothing
+        for reading in formset.deleted_objects:
+            reading.delete()
+        for reading, _ in formset.changed_objects:
+            reading_save(reading, user=request.user)
+        formset.new_objects = [
+            reading_save(reading, user=request.user) for reading in formset.new_objects
+        ]
+        return None
 
 
 @admin.register(MetricTarget)
@@ -178,7 +205,7 @@ class MetricTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricReading)
-class MetricReadingAdmin(SimpleHistoryAdmin):
+class MetricReadingAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
     list_display = ("metric", "observed_on", "value", "source", "recorded_by")
     list_filter = ("metric",)
     search_fields = ("metric__name", "source", "note")
@@ -189,6 +216,7 @@ class MetricReadingAdmin(SimpleHistoryAdmin):
     ordering = ("-observed_on", "metric")
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
+        saved = reading_save(obj, user=request.user)
+        if saved is not obj:
+            obj.pk = saved.pk
+            obj.refresh_from_db()

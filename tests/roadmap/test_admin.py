@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib import admin
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from risks.models import IndicatorBreach
 from roadmap.models import (
     FundingLine,
     GovernanceBody,
@@ -20,11 +18,13 @@ from roadmap.models import (
     KeyAction,
     LegislativeRequirement,
     Metric,
+    MetricReading,
     PersonnelRequirement,
     PhaseObjective,
 )
 from tests.factories import (
     AgencyFactory,
+    IndicatorFactory,
     KeyActionFactory,
     MetricReadingFactory,
     MetricTargetFactory,
@@ -33,8 +33,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SEED = Path(settings.BASE_DIR) / "fixtures" / "roadmap.json"
-needs_seed = pytest.mark.skipif(not SEED.exists(), reason="fixtures/roadmap.json not written yet")
 ROADMAP_MODELS = [model for model in admin.site._registry if model._meta.app_label == "roadmap"]
 
 
@@ -67,21 +65,12 @@ def staff_admin(client, staff_member):
 
 
 @pytest.mark.parametrize("model", ROADMAP_MODELS, ids=lambda m: m._meta.model_name)
-def test_every_roadmap_page_renders_for_staff(staff_admin, plan, model):
+def test_every_roadmap_page_renders_for_staff(staff_admin, seed, model):
+    MetricReadingFactory(metric=Metric.objects.first())  # the seed has no readings yet
     assert staff_admin.get(url(model, "changelist")).status_code == HTTPStatus.OK
     obj = model.objects.first()
     assert staff_admin.get(url(model, "change", obj.pk)).status_code == HTTPStatus.OK
     assert staff_admin.get(url(model, "add")).status_code == HTTPStatus.OK
-
-
-@needs_seed
-@pytest.mark.parametrize("model", ROADMAP_MODELS, ids=lambda m: m._meta.model_name)
-def test_every_roadmap_page_renders_with_the_seed(staff_admin, model):
-    call_command("loaddata", "roadmap", verbosity=0)
-    assert staff_admin.get(url(model, "changelist")).status_code == HTTPStatus.OK
-    obj = model.objects.first()
-    if obj is not None:
-        assert staff_admin.get(url(model, "change", obj.pk)).status_code == HTTPStatus.OK
 
 
 def test_key_action_list_shows_lead_agencies_without_a_query_per_row(staff_admin, plan):
@@ -138,3 +127,18 @@ def test_a_reading_added_on_the_metric_records_who(staff_admin, staff_member, pl
     assert response.status_code == HTTPStatus.FOUND
     assert metric.readings.count() == readings + 1
     assert metric.readings.get(observed_on="2027-03-31").recorded_by == staff_member
+
+
+def test_a_reading_added_in_the_admin_checks_the_risk_indicators(staff_admin, plan):
+    indicator = IndicatorFactory(comparison="above", threshold=100)
+    data = {
+        "metric": indicator.metric.pk,
+        "observed_on": "2027-03-31",
+        "value": "101",
+        "source": "Quarterly report",
+    }
+
+    response = staff_admin.post(url(MetricReading, "add"), data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert IndicatorBreach.objects.get().indicator == indicator
