@@ -24,6 +24,9 @@ ROADMAP_MODELS = [
 REGISTER_MODELS = ["risk", "assessment", "mitigationaction", "indicator", "indicatorbreach"]
 APPEND_ONLY_MODELS = ["triggerentry"]
 SCALE_MODELS = ["ratinglevel", "ratingband", "riskappetite"]
+# The board records its own quarterly reviews and risk acceptances; snapshots are frozen.
+BOARD_MODELS = ["boardreview", "riskacceptance"]
+FROZEN_MODELS = ["reviewsnapshot"]
 
 
 def _codenames(actions: list[str], models: list[str]) -> list[str]:
@@ -33,12 +36,19 @@ def _codenames(actions: list[str], models: list[str]) -> list[str]:
 EDITABLE = _codenames(["add", "change", "view"], ROADMAP_MODELS + REGISTER_MODELS)
 APPENDABLE = _codenames(["add", "view"], APPEND_ONLY_MODELS)
 VIEW_ALL = _codenames(
-    ["view"], ROADMAP_MODELS + REGISTER_MODELS + APPEND_ONLY_MODELS + SCALE_MODELS
+    ["view"],
+    ROADMAP_MODELS
+    + REGISTER_MODELS
+    + APPEND_ONLY_MODELS
+    + SCALE_MODELS
+    + BOARD_MODELS
+    + FROZEN_MODELS,
 )
+BOARD_RECORDS = _codenames(["add", "change", "view"], BOARD_MODELS)
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     "Staff": sorted(set(EDITABLE + APPENDABLE + VIEW_ALL)),
-    "Board": VIEW_ALL,
+    "Board": sorted(set(BOARD_RECORDS + VIEW_ALL)),
     "Auditor": VIEW_ALL,
 }
 

@@ -172,6 +172,9 @@ class Risk(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every save: a stale edit is refused."
+    )
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -311,6 +314,7 @@ class MitigationAction(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -523,3 +527,116 @@ class IndicatorBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} ({self.reading.value} on {self.reading.observed_on})"
+
+
+# --- Quarterly board reviews -------------------------------------------------------------
+
+QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
+
+
+class BoardReview(models.Model):
+    """A quarterly meeting of the oversight board; finalising freezes a snapshot."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINAL = "final", "Final"
+
+    quarter = models.CharField(
+        max_length=7,
+        unique=True,
+        validators=[RegexValidator(QUARTER_PATTERN, "Give the quarter as YYYY-Qn, e.g. 2027-Q1.")],
+    )
+    meeting_date = models.DateField()
+    attendees = models.TextField(help_text="One name and agency per line.")
+    decisions = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    finalised_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-quarter"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft", finalised_at__isnull=True)
+                | Q(status="final", finalised_at__isnull=False),
+                name="boardreview_final_has_date",
+                violation_error_message="A final review has a finalisation date; a draft none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Board review {self.quarter}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.FINAL
+
+
+class ReviewSnapshot(models.Model):
+    """One open risk's rating and status as they stood when a review was finalised."""
+
+    review = models.ForeignKey(BoardReview, on_delete=models.PROTECT, related_name="snapshots")
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="snapshots")
+    likelihood = level_field()
+    impact = level_field()
+    score = models.PositiveSmallIntegerField()
+    target_likelihood = level_field()
+    target_impact = level_field()
+    status = models.CharField(max_length=20, choices=Risk.Status.choices)
+    confidence = models.CharField(max_length=10, choices=Confidence.choices)
+    next_review_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["review", "-score", "risk__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "risk"], name="snapshot_one_per_risk"),
+            models.CheckConstraint(
+                condition=_level_in_scale("likelihood") & _level_in_scale("impact"),
+                name="snapshot_levels_in_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review.quarter} {self.risk.code} {self.likelihood}x{self.impact}"
+
+
+class RiskAcceptance(models.Model):
+    """The board's acceptance of a risk whose response is `accept`, until it expires."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="acceptances")
+    review = models.ForeignKey(BoardReview, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_on = models.DateField()
+    rationale = models.TextField()
+    expires_on = models.DateField(db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-accepted_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=F("accepted_on")),
+                name="acceptance_expires_after_acceptance",
+                violation_error_message="The expiry date must be after the acceptance date.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rationale=""),
+                name="acceptance_has_rationale",
+                violation_error_message="Give the board's rationale for accepting the risk.",
+            ),
+            models.UniqueConstraint(fields=["risk", "review"], name="acceptance_one_per_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk.code} accepted until {self.expires_on}"

@@ -182,6 +182,7 @@ class KeyAction(models.Model):
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.NOT_STARTED, db_index=True
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -220,6 +221,7 @@ class Metric(models.Model):
     baseline_low = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     baseline_high = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     phases = models.ManyToManyField(Phase, blank=True, related_name="metrics")
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
