@@ -21,12 +21,15 @@ from risks.forms import (
 )
 from risks.models import (
     Assessment,
+    BoardReview,
     Indicator,
     IndicatorBreach,
     MitigationAction,
     RatingBand,
     RatingLevel,
+    ReviewSnapshot,
     Risk,
+    RiskAcceptance,
     RiskAppetite,
     TriggerChainHead,
     TriggerEntry,
@@ -621,3 +624,67 @@ class IndicatorBreachAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
                 breach=obj, user=request.user, reason=form.cleaned_data["resolution_reason"]
             )
             obj.refresh_from_db()
+
+
+# --- Board reviews: recorded by the board on /reviews/, read here ------------------------
+
+
+class ReadOnlyMixin:
+    """Written by the board's own pages and their services; the admin only shows them."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SnapshotInline(ReadOnlyMixin, admin.TabularInline):
+    model = ReviewSnapshot
+    fields = ("risk", "likelihood", "impact", "score", "status", "confidence", "next_review_due")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("risk", "review")
+
+
+class AcceptanceInline(ReadOnlyMixin, admin.TabularInline):
+    model = RiskAcceptance
+    fields = ("risk", "accepted_on", "expires_on", "accepted_by", "rationale")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("risk", "accepted_by")
+
+
+@admin.register(BoardReview)
+class BoardReviewAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("quarter", "meeting_date", "status", "finalised_at", "finalised_by")
+    list_filter = ("status",)
+    search_fields = ("quarter", "attendees", "decisions")
+    list_select_related = ("finalised_by",)
+    ordering = ("-quarter",)
+    inlines = (SnapshotInline, AcceptanceInline)
+
+
+@admin.register(ReviewSnapshot)
+class ReviewSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("review", "risk", "likelihood", "impact", "score", "status")
+    list_filter = ("review", "status")
+    search_fields = ("risk__code", "risk__title")
+    list_select_related = ("review", "risk")
+    ordering = ("-review__quarter", "-score", "risk__code")
+
+
+@admin.register(RiskAcceptance)
+class RiskAcceptanceAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("risk", "review", "accepted_on", "expires_on", "accepted_by")
+    list_filter = ("review",)
+    search_fields = ("risk__code", "risk__title", "rationale")
+    list_select_related = ("risk", "review", "accepted_by")
+    ordering = ("-accepted_on", "-id")

@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from risks.models import (
     Assessment,
+    BoardReview,
     IndicatorBreach,
     MitigationAction,
     RatingBand,
+    ReviewSnapshot,
     Risk,
+    RiskAcceptance,
     TriggerEntry,
 )
 from risks.services import risk_close
@@ -34,6 +37,16 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+SNAPSHOT_FIELDS = (
+    "likelihood",
+    "impact",
+    "score",
+    "target_likelihood",
+    "target_impact",
+    "status",
+    "confidence",
+    "next_review_due",
+)
 RISK_MODELS = [model for model in admin.site._registry if model._meta.app_label == "risks"]
 
 
@@ -84,7 +97,30 @@ def seeded(seed, staff_member):
         source="Field report",
         user=staff_member,
     )
-    TriggerEntryFactory(risk=Risk.objects.get(code="R1"), recorded_by=staff_member)
+    r1 = Risk.objects.get(code="R1")
+    TriggerEntryFactory(risk=r1, recorded_by=staff_member)
+    # No review services yet: the board's records are written directly, as they would stand.
+    review = BoardReview.objects.create(
+        quarter="2027-Q1",
+        meeting_date=datetime.date(2027, 3, 15),
+        attendees="Chair, ONDCP",
+        status=BoardReview.Status.FINAL,
+        finalised_at=timezone.now(),
+        created_by=staff_member,
+    )
+    ReviewSnapshot.objects.create(
+        review=review,
+        risk=r1,
+        **{field: getattr(r1, field) for field in SNAPSHOT_FIELDS},
+    )
+    RiskAcceptance.objects.create(
+        risk=r1,
+        review=review,
+        accepted_by=staff_member,
+        accepted_on=datetime.date(2027, 3, 15),
+        expires_on=datetime.date(2027, 9, 15),
+        rationale="Within appetite once the hearing is past.",
+    )
 
 
 @pytest.mark.parametrize("model", RISK_MODELS, ids=lambda m: m._meta.model_name)
