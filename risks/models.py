@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from roadmap.conflicts import bump_version
 from roadmap.models import Agency, KeyAction, Phase
 
 # The matrix is 5 x 5: levels are 1..5 on both axes; their labels and definitions are data.
@@ -234,6 +235,7 @@ class Risk(models.Model):
         # Derived, never typed: the database constraint checks the same product.
         if self.likelihood is not None and self.impact is not None:
             self.score = self.likelihood * self.impact
+        bump_version(self)
         super().save(*args, **kwargs)
 
     @property
@@ -333,6 +335,10 @@ class MitigationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk.code}: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        bump_version(self)
+        super().save(*args, **kwargs)
 
 
 # --- Trigger log: contingencies invoked, updated and stood down ------------------------

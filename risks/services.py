@@ -22,6 +22,7 @@ from risks.models import (
 from risks.notifications import trigger_entry_notify
 from risks.selectors import review_frequency_days
 from risks.trigger_chain import entry_digest
+from roadmap.conflicts import StaleEdit, StateConflict, version_check  # noqa: F401
 from roadmap.models import MetricReading
 
 
@@ -40,8 +41,15 @@ def risk_assess(
     user,
     confidence: str = Confidence.MEDIUM,
     assessed_at: datetime.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Assessment:
-    """Record a rating of `risk` and make it the risk's current rating."""
+    """Record a rating of `risk` and make it the risk's current rating.
+
+    Only the rating fields are written, on the row as read under lock, so a re-rating never
+    carries stale copies of other fields over someone else's edit."""
+    caller_copy = risk
+    risk = Risk.objects.select_for_update().get(pk=risk.pk)
+    version_check(risk, expected_version)
     if risk.status == Risk.Status.CLOSED:
         raise ValidationError("A closed risk cannot be re-assessed.")
     assessment = Assessment(
@@ -63,7 +71,10 @@ def risk_assess(
     risk.last_assessed_at = assessment.assessed_at
     risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
     risk.full_clean()
-    risk.save()
+    rating_fields = ["likelihood", "impact", "score", "confidence", "last_assessed_at"]
+    risk.save(update_fields=[*rating_fields, "next_review_due", "version", "updated_at"])
+    for field in [*rating_fields, "next_review_due", "version", "updated_at"]:
+        setattr(caller_copy, field, getattr(risk, field))
     return assessment
 
 
@@ -117,8 +128,9 @@ M2M_FIELDS = ("supporting_agencies", "phases", "key_actions")
 
 
 @transaction.atomic
-def risk_update(*, risk: Risk, user, **fields) -> Risk:
+def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fields) -> Risk:
     """Change a risk's descriptive fields. The current rating only changes by `risk_assess`."""
+    version_check(risk, expected_version)
     changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
     if changed_rating:
         raise ValidationError(
@@ -163,7 +175,10 @@ def mitigation_create(*, user, **fields) -> MitigationAction:
 
 
 @transaction.atomic
-def mitigation_update(*, mitigation: MitigationAction, user, **fields) -> MitigationAction:
+def mitigation_update(
+    *, mitigation: MitigationAction, user, expected_version: int | None = None, **fields
+) -> MitigationAction:
+    version_check(mitigation, expected_version)
     for name, value in fields.items():
         setattr(mitigation, name, value)
     mitigation.full_clean()
@@ -173,11 +188,6 @@ def mitigation_update(*, mitigation: MitigationAction, user, **fields) -> Mitiga
 
 
 # --- Contingencies and the trigger log --------------------------------------------------
-
-
-class StateConflict(ValidationError):
-    """Valid input that the record's current state does not allow (the API answers 409),
-    e.g. invoking an active contingency or dismissing a resolved breach."""
 
 
 def _entry_text(

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from roadmap.conflicts import bump_version
+
 # The roadmap runs ten years; key-action timelines are month numbers inside that span.
 PROGRAMME_MONTHS = 120
 
@@ -206,6 +208,10 @@ class KeyAction(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        bump_version(self)
+        super().save(*args, **kwargs)
+
 
 class Metric(models.Model):
     class Direction(models.TextChoices):
@@ -235,6 +241,10 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        bump_version(self)
+        super().save(*args, **kwargs)
 
 
 class MetricTarget(models.Model):

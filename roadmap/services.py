@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from risks.services import indicators_evaluate
-from roadmap.models import Metric, MetricReading
+from roadmap.conflicts import version_check
+from roadmap.models import KeyAction, Metric, MetricReading
 
 
 @transaction.atomic
@@ -35,3 +36,33 @@ def metric_reading_record(
     reading.save()
     indicators_evaluate(reading=reading)
     return reading
+
+
+@transaction.atomic
+def key_action_update(
+    *, key_action: KeyAction, user, expected_version: int | None = None, **fields
+) -> KeyAction:
+    """Change a key action; refused if someone else saved it since `expected_version`."""
+    version_check(key_action, expected_version)
+    lead_agencies = fields.pop("lead_agencies", None)
+    for name, value in fields.items():
+        setattr(key_action, name, value)
+    key_action.full_clean()
+    key_action.save()
+    if lead_agencies is not None:
+        key_action.lead_agencies.set(lead_agencies)
+    return key_action
+
+
+@transaction.atomic
+def metric_update(*, metric: Metric, user, expected_version: int | None = None, **fields) -> Metric:
+    """Change a metric's definition; refused if someone else saved it since `expected_version`."""
+    version_check(metric, expected_version)
+    phases = fields.pop("phases", None)
+    for name, value in fields.items():
+        setattr(metric, name, value)
+    metric.full_clean()
+    metric.save()
+    if phases is not None:
+        metric.phases.set(phases)
+    return metric
