@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install install-test migrate seed users browser serve backup restore clean
+.PHONY: demo test audit lint install install-test migrate seed users browser serve backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test: install-test browser node_modules/axe-core/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+# Static security checks: bandit on our code, pip-audit on the installed dependency set.
+audit: install-test
+	$(BIN)/bandit -q -r config risks roadmap -x '*/migrations/*'
+	$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-frozen.txt
+	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-frozen.txt
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from risks.selectors import Scale
 
@@ -15,7 +14,7 @@ register = template.Library()
 def rating_badge(scale: Scale, score: int | None):
     band = scale.band_for(score)
     if band is None:
-        return mark_safe('<span class="badge badge-none">Not rated</span>')
+        return format_html('<span class="badge badge-none">{}</span>', "Not rated")
     return format_html(
         '<span class="badge" style="background:{};color:{}">{} ({})</span>',
         band.colour,
