@@ -3,12 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config.views import healthz
+from config.views import healthz, logout_everywhere
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout-everywhere/", logout_everywhere, name="logout-everywhere"),
     path("healthz", healthz, name="healthz"),
     path("", include("risks.urls")),
     path("api/v1/", include("config.api_router", namespace="api")),
