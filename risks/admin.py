@@ -16,6 +16,7 @@ from risks.forms import (
     RATING_FIELDS,
     WORKFLOW_STATUSES,
     BreachDismissForm,
+    MitigationAdminForm,
     RiskAdminForm,
     TriggerEntryAdminForm,
 )
@@ -141,6 +142,17 @@ class SuperuserOnlyEditsMixin:
         return request.user.is_superuser
 
 
+class VersionFieldMixin:
+    """Puts the hidden `expected_version` on forms of records the user may change: a save
+    based on an out-of-date page is then refused by the service instead of overwriting."""
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "expected_version"]
+        if self.has_change_permission(request, obj):
+            fields.append("expected_version")
+        return fields
+
+
 class RatingBandFilter(admin.SimpleListFilter):
     title = "rating"
     parameter_name = "rating"
@@ -188,8 +200,9 @@ class AssessmentInline(admin.TabularInline):
         return False
 
 
-class MitigationInline(admin.TabularInline):
+class MitigationInline(VersionFieldMixin, admin.TabularInline):
     model = MitigationAction
+    form = MitigationAdminForm
     fields = ("title", "owner_agency", "key_action", "due_date", "status", "percent_complete")
     autocomplete_fields = ("owner_agency", "key_action")
     extra = 0
@@ -319,6 +332,8 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
             ),
         ]
         if obj is not None:
+            if self.has_change_permission(request, obj):
+                fieldsets[0][1]["fields"] += ("expected_version",)
             fieldsets[-1][1]["fields"] += ("trigger_log",)
             fieldsets.append(
                 (
@@ -363,8 +378,15 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
         else:
             # The stored risk, not the form's copy: only risk_assess may write the rating.
             risk = Risk.objects.get(pk=obj.pk)
-            if set(form.changed_data) - {*RATING_FIELDS, "rationale"}:
-                risk_update(risk=risk, user=request.user, **form.descriptive_data())
+            expected = form.version_loaded
+            if set(form.changed_data) - {*RATING_FIELDS, "rationale", "expected_version"}:
+                risk_update(
+                    risk=risk,
+                    user=request.user,
+                    expected_version=expected,
+                    **form.descriptive_data(),
+                )
+                expected = risk.version  # this save's own version, for the assessment below
             if "rationale" in data and form.needs_assessment:
                 risk_assess(
                     risk=risk,
@@ -373,6 +395,7 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
                     confidence=data["confidence"],
                     rationale=data["rationale"],
                     user=request.user,
+                    expected_version=expected,
                 )
         _adopt(obj, risk)
 
@@ -385,15 +408,19 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
         if formset.model is not MitigationAction:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # collects new and changed rows for the log; saves nothing
-        for mitigation, changed in formset.changed_objects:
+        row_forms = {id(row.instance): row for row in formset.forms}
+        for mitigation, _ in formset.changed_objects:
+            row = row_forms[id(mitigation)]
             mitigation_update(
-                mitigation=mitigation, user=request.user, **_values(mitigation, changed)
+                mitigation=mitigation,
+                user=request.user,
+                expected_version=row.version_loaded,
+                **row.model_data(),
             )
         formset.new_objects = [
             mitigation_create(
                 user=request.user,
-                risk=form.instance,
-                **_form_values(mitigation, formset.form),
+                **{**row_forms[id(mitigation)].model_data(), "risk": form.instance},
             )
             for mitigation in formset.new_objects
         ]
@@ -430,7 +457,8 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(MitigationAction)
-class MitigationActionAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class MitigationActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+    form = MitigationAdminForm
     list_display = (
         "risk_code",
         "title",
@@ -460,9 +488,14 @@ class MitigationActionAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            mitigation_update(mitigation=obj, user=request.user, **_values(obj, form.changed_data))
+            mitigation_update(
+                mitigation=obj,
+                user=request.user,
+                expected_version=form.version_loaded,
+                **form.model_data(),
+            )
         else:
-            _adopt(obj, mitigation_create(user=request.user, **_form_values(obj, form)))
+            _adopt(obj, mitigation_create(user=request.user, **form.model_data()))
 
 
 @admin.register(RatingLevel)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from risks.models import Axis, IndicatorBreach, Risk, TriggerEntry
+from risks.models import Axis, IndicatorBreach, MitigationAction, Risk, TriggerEntry
 from risks.selectors import Scale, rating_scale
 
 # A change to any of these is a new assessment, recorded by risks.services.risk_assess.
@@ -22,7 +22,30 @@ WORKFLOW_STATUSES = (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
 RATIONALE_REQUIRED = "Give the rationale for the new rating."
 
 
-class RiskAdminForm(forms.ModelForm):
+class VersionedForm(forms.ModelForm):
+    """Carries the version the editor loaded, so the service refuses the save if someone else
+    changed the record meanwhile (see roadmap.conflicts). A post without it is not checked."""
+
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    @property
+    def version_loaded(self) -> int | None:
+        return self.cleaned_data.get("expected_version")
+
+    def model_data(self) -> dict:
+        """The cleaned values of the model's own fields (many-to-many included), without the
+        primary key an inline row carries."""
+        opts = self._meta.model._meta
+        names = {field.name for field in opts.get_fields()} - {opts.pk.name}
+        return {name: value for name, value in self.cleaned_data.items() if name in names}
+
+
+class RiskAdminForm(VersionedForm):
     rationale = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -96,12 +119,24 @@ class RiskAdminForm(forms.ModelForm):
 
     def descriptive_data(self) -> dict:
         """The cleaned model fields other than the rating, for risk_create / risk_update."""
-        model_fields = {field.name for field in Risk._meta.get_fields()}
         return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if name in model_fields and name not in RATING_FIELDS
+            name: value for name, value in self.model_data().items() if name not in RATING_FIELDS
         }
+
+
+class MitigationAdminForm(VersionedForm):
+    class Meta:
+        model = MitigationAction
+        fields = (
+            "risk",
+            "title",
+            "description",
+            "owner_agency",
+            "key_action",
+            "due_date",
+            "status",
+            "percent_complete",
+        )
 
 
 class TriggerEntryAdminForm(forms.ModelForm):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from risks.admin import ServiceErrorsMixin
+from risks.admin import ServiceErrorsMixin, VersionFieldMixin
+from risks.forms import VersionedForm
 from risks.services import indicators_evaluate
 from roadmap.models import (
     Agency,
@@ -21,7 +22,7 @@ from roadmap.models import (
     Phase,
     PhaseObjective,
 )
-from roadmap.services import metric_reading_record
+from roadmap.services import key_action_update, metric_reading_record, metric_update
 
 
 def reading_save(reading: MetricReading, *, user) -> MetricReading:
@@ -57,8 +58,9 @@ class ObjectiveInline(admin.TabularInline):
     extra = 0
 
 
-class KeyActionInline(admin.TabularInline):
+class KeyActionInline(VersionFieldMixin, admin.TabularInline):
     model = KeyAction
+    form = VersionedForm
     fields = (
         "position",
         "title",
@@ -91,6 +93,25 @@ class PhaseAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     ordering = ("number",)
     inlines = (ObjectiveInline, KeyActionInline, LegislativeRequirementInline)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not KeyAction:
+            return super().save_formset(request, form, formset, change)
+        # New key actions are plain rows; a changed one goes through key_action_update.
+        formset.save(commit=False)  # collects new and changed rows for the log; saves nothing
+        row_forms = {id(row.instance): row for row in formset.forms}
+        for action, _ in formset.changed_objects:
+            row = row_forms[id(action)]
+            key_action_update(
+                key_action=action,
+                user=request.user,
+                expected_version=row.version_loaded,
+                **row.model_data(),
+            )
+        for action in formset.new_objects:
+            action.save()
+            row_forms[id(action)].save_m2m()
+        return None
 
 
 @admin.register(PhaseObjective)
@@ -137,7 +158,8 @@ class GovernanceBodyAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeyAction)
-class KeyActionAdmin(SimpleHistoryAdmin):
+class KeyActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+    form = VersionedForm
     list_display = ("phase", "title", "leads", "timeline", "status")
     list_display_links = ("title",)
     list_filter = ("phase", "status", "lead_agencies")
@@ -152,6 +174,23 @@ class KeyActionAdmin(SimpleHistoryAdmin):
     @admin.display(description="Lead agencies")
     def leads(self, action: KeyAction) -> str:
         return ", ".join(agency.code for agency in action.lead_agencies.all())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        key_action_update(
+            key_action=obj,
+            user=request.user,
+            expected_version=form.version_loaded,
+            **form.model_data(),
+        )
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        if not change:  # key_action_update has set the lead agencies of a changed one
+            form.save_m2m()
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class MetricTargetInline(admin.TabularInline):
@@ -172,7 +211,8 @@ class MetricReadingInline(admin.TabularInline):
 
 
 @admin.register(Metric)
-class MetricAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class MetricAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+    form = VersionedForm
     list_display = ("position", "name", "unit", "milestone_year", "direction", "baseline")
     list_display_links = ("name",)
     list_filter = ("milestone_year", "direction", "phases")
@@ -180,6 +220,23 @@ class MetricAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
     ordering = ("position", "name")
     filter_horizontal = ("phases",)
     inlines = (MetricTargetInline, MetricReadingInline)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        metric_update(
+            metric=obj,
+            user=request.user,
+            expected_version=form.version_loaded,
+            **form.model_data(),
+        )
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        if not change:  # metric_update has set the phases of a changed metric
+            form.save_m2m()
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not MetricReading:

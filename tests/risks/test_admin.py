@@ -23,7 +23,7 @@ from risks.models import (
     RiskAcceptance,
     TriggerEntry,
 )
-from risks.services import risk_close
+from risks.services import risk_close, risk_update
 from roadmap.models import Metric
 from roadmap.services import metric_reading_record
 from tests.factories import (
@@ -215,6 +215,21 @@ def test_editing_other_fields_needs_no_rationale_nor_assessment(staff_admin, reg
     assert staff_admin.post(url(Risk, "change", register.pk), data).status_code == HTTPStatus.FOUND
     register.refresh_from_db()
     assert register.owner == "John Roe"
+    assert register.assessments.count() == 1
+
+
+def test_a_save_from_an_out_of_date_page_is_refused(staff_admin, staff_member, register):
+    data = form_data(staff_admin.get(url(Risk, "change", register.pk)))
+    risk_update(risk=register, user=staff_member, owner="Someone Else")  # meanwhile
+    data.update(title="Stale title", likelihood=1, rationale="Based on what I saw.")
+
+    response = staff_admin.post(url(Risk, "change", register.pk), data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Reload it and apply your change again." in response.text
+    register.refresh_from_db()
+    assert register.title != "Stale title"
+    assert (register.owner, register.likelihood) == ("Someone Else", 5)
     assert register.assessments.count() == 1
 
 

@@ -22,6 +22,7 @@ from roadmap.models import (
     PersonnelRequirement,
     PhaseObjective,
 )
+from roadmap.services import key_action_update
 from tests.factories import (
     AgencyFactory,
     IndicatorFactory,
@@ -142,3 +143,34 @@ def test_a_reading_added_in_the_admin_checks_the_risk_indicators(staff_admin, pl
 
     assert response.status_code == HTTPStatus.FOUND
     assert IndicatorBreach.objects.get().indicator == indicator
+
+
+def test_a_key_action_saved_from_an_out_of_date_page_is_refused(staff_admin, staff_member, plan):
+    action = KeyAction.objects.get(phase=plan)
+    page = staff_admin.get(url(KeyAction, "change", action.pk))
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    key_action_update(key_action=action, user=staff_member, status="delayed")  # meanwhile
+    data["title"] = "Stale title"
+
+    response = staff_admin.post(url(KeyAction, "change", action.pk), data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Reload it and apply your change again." in response.text
+    action.refresh_from_db()
+    assert action.title != "Stale title"
+    assert action.status == "delayed"
+
+
+def test_a_key_action_saved_from_a_current_page_is_saved(staff_admin, plan):
+    action = KeyAction.objects.get(phase=plan)
+    page = staff_admin.get(url(KeyAction, "change", action.pk))
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["title"] = "Renamed"
+
+    assert (
+        staff_admin.post(url(KeyAction, "change", action.pk), data).status_code == HTTPStatus.FOUND
+    )
+    action.refresh_from_db()
+    assert (action.title, action.version) == ("Renamed", 2)
