@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -14,16 +16,20 @@ from risks.models import (
     MIN_LEVEL,
     Assessment,
     Axis,
+    BoardReview,
     IndicatorBreach,
     MitigationAction,
     RatingBand,
     RatingLevel,
+    ReviewSnapshot,
     Risk,
+    RiskAcceptance,
     RiskAppetite,
     TriggerChainHead,
     TriggerEntry,
 )
 from risks.trigger_chain import ChainReport, chain_verify
+from roadmap.models import Metric, MetricReading, MetricTarget
 
 
 @dataclass(frozen=True)
@@ -258,4 +264,540 @@ def open_breaches(*, risk: Risk | None = None) -> QuerySet[IndicatorBreach]:
         breaches = breaches.filter(indicator__risk=risk)
     return breaches.select_related("indicator__risk", "indicator__metric", "reading").order_by(
         "-detected_at", "-id"
+    )
+
+
+# --- Board reviews: frozen grids, movement since a review, what changed --------------------
+
+
+def review_list() -> QuerySet[BoardReview]:
+    """Every review, newest quarter first, with how many risks its snapshot froze."""
+    return (
+        BoardReview.objects.select_related("created_by", "finalised_by")
+        .annotate(snapshot_count=Count("snapshots"))
+        .order_by("-quarter")
+    )
+
+
+def review_get(*, quarter: str) -> BoardReview:
+    return BoardReview.objects.select_related("created_by", "finalised_by").get(quarter=quarter)
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+
+
+def review_latest_final(*, before: datetime.datetime | None = None) -> BoardReview | None:
+    """The review whose snapshot the board froze last (before `before`, when given)."""
+    reviews = BoardReview.objects.filter(status=BoardReview.Status.FINAL)
+    if before is not None:
+        reviews = reviews.filter(finalised_at__lt=before)
+    return reviews.order_by("-finalised_at", "-id").first()
+
+
+def _grid_rows(
+    *, scale: Scale, counts: dict[tuple[int, int], int], entries: dict[tuple[int, int], list]
+) -> list[list[HeatCell]]:
+    appetite = scale.appetite_score
+    return [
+        [
+            HeatCell(
+                likelihood=likelihood,
+                impact=impact,
+                count=counts.get((likelihood, impact), 0),
+                entries=entries.get((likelihood, impact), []),
+                band=scale.band_for(likelihood * impact),
+                above_appetite=appetite is not None and likelihood * impact > appetite,
+            )
+            for impact in range(MIN_LEVEL, MAX_LEVEL + 1)
+        ]
+        for likelihood in range(MAX_LEVEL, MIN_LEVEL - 1, -1)
+    ]
+
+
+def review_grid(
+    *, review: BoardReview, basis: str = "current", scale: Scale | None = None
+) -> Heatmap:
+    """The heatmap as it stood when `review` was finalised, built from its snapshots in the
+    same two queries as heatmap_grid. A draft has no snapshot yet: its grid is empty."""
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {', '.join(BASES)}")
+    scale = scale or rating_scale()
+    l_field, i_field = (
+        ("target_likelihood", "target_impact") if basis == "target" else ("likelihood", "impact")
+    )
+    snapshots = ReviewSnapshot.objects.filter(review=review).order_by()
+    counts = {
+        (row[l_field], row[i_field]): row["n"]
+        for row in snapshots.values(l_field, i_field).annotate(n=Count("pk"))
+    }
+    # "Overdue" as it was on the day of the snapshot, not as it would be today.
+    frozen_on = timezone.localdate(review.finalised_at) if review.finalised_at else None
+    leading = (
+        snapshots.annotate(
+            cell_rank=Window(
+                RowNumber(),
+                partition_by=[F(l_field), F(i_field)],
+                order_by=[F("score").desc(), F("risk__code").asc()],
+            )
+        )
+        .filter(cell_rank__lte=CODES_PER_CELL)
+        .values_list(l_field, i_field, "risk__code", "risk__title", "next_review_due", "confidence")
+    )
+    entries: dict[tuple[int, int], list[CellRisk]] = {}
+    for likelihood, impact, code, title, review_due, confidence in leading:
+        entries.setdefault((likelihood, impact), []).append(
+            CellRisk(
+                code=code,
+                title=title,
+                overdue=bool(frozen_on and review_due and review_due < frozen_on),
+                low_confidence=confidence == "low",
+                unassessed=False,
+            )
+        )
+    for cell_entries in entries.values():
+        # The window ranks within a cell; the rows themselves arrive in no promised order.
+        cell_entries.sort(key=lambda e: e.code)
+    return Heatmap(
+        scale=scale,
+        basis=basis,
+        rows=_grid_rows(scale=scale, counts=counts, entries=entries),
+        total=sum(counts.values()),
+    )
+
+
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+def cell_label(scale: Scale, likelihood: int, impact: int) -> str:
+    """E.g. 'Medium/Medium (3 by 3)' with a multiplication sign: both levels, words and numbers."""
+    return (
+        f"{scale.label(Axis.LIKELIHOOD, likelihood)}/{scale.label(Axis.IMPACT, impact)} "
+        f"({likelihood}{TIMES}{impact})"
+    )
+
+
+def _direction(before: int, after: int) -> str:
+    return "up" if after > before else "down" if after < before else "across"
+
+
+@dataclass(frozen=True)
+class MovedRisk(CellRisk):
+    """A code on the grid, with where it stood at the review it is compared with."""
+
+    came_from: str = ""  # a cell_label; empty when it has not moved
+    direction: str = ""  # "up" (score rose), "down" (fell) or "across" (same score)
+    is_new: bool = False  # not in the review's snapshot: added to the register since
+
+
+@dataclass(frozen=True)
+class Departure:
+    """Shown in the cell a risk left, so the eye can follow the move."""
+
+    code: str
+    went_to: str
+    direction: str
+
+
+@dataclass
+class MovementCell(HeatCell):
+    departed: list[Departure] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Move:
+    code: str
+    title: str
+    came_from: str
+    went_to: str
+    from_score: int
+    to_score: int
+    direction: str
+
+
+@dataclass
+class Movement:
+    review: BoardReview | None  # the review compared with; None: nothing to compare
+    grid: Heatmap  # the same grid, its cells marked with moves, departures and new risks
+    moves: list[Move]
+    new_codes: list[str]
+
+
+def heatmap_movement(*, grid: Heatmap, review: BoardReview | None) -> Movement:
+    """Mark each risk on `grid` that sits in another cell than in `review`'s snapshot, and
+    each one the snapshot does not hold. One query, for the snapshot cells of the codes shown,
+    whatever their number; the grid's basis (current or target) picks the cells compared."""
+    if review is None:
+        return Movement(review=None, grid=grid, moves=[], new_codes=[])
+    scale = grid.scale
+    shown = {entry.code: (cell, entry) for cell in grid.cells for entry in cell.entries}
+    l_field, i_field = (
+        ("target_likelihood", "target_impact")
+        if grid.basis == "target"
+        else ("likelihood", "impact")
+    )
+    before = {
+        code: (likelihood, impact)
+        for code, likelihood, impact in ReviewSnapshot.objects.filter(
+            review=review, risk__code__in=list(shown)
+        ).values_list("risk__code", l_field, i_field)
+    }
+
+    def marked(entry: CellRisk, **marks) -> MovedRisk:
+        return MovedRisk(
+            **{f.name: getattr(entry, f.name) for f in dataclasses.fields(CellRisk)}, **marks
+        )
+
+    marks: dict[str, MovedRisk] = {}
+    departed: dict[tuple[int, int], list[Departure]] = {}
+    moves: list[Move] = []
+    new_codes: list[str] = []
+    for code, (cell, entry) in shown.items():
+        was = before.get(code)
+        if was is None:
+            marks[code] = marked(entry, is_new=True)
+            new_codes.append(code)
+            continue
+        if was == (cell.likelihood, cell.impact):
+            continue
+        move = Move(
+            code=code,
+            title=entry.title,
+            came_from=cell_label(scale, *was),
+            went_to=cell_label(scale, cell.likelihood, cell.impact),
+            from_score=was[0] * was[1],
+            to_score=cell.score,
+            direction=_direction(was[0] * was[1], cell.score),
+        )
+        moves.append(move)
+        marks[code] = marked(entry, came_from=move.came_from, direction=move.direction)
+        departed.setdefault(was, []).append(
+            Departure(code=code, went_to=move.went_to, direction=move.direction)
+        )
+    rows = [
+        [
+            MovementCell(
+                **{
+                    f.name: getattr(cell, f.name)
+                    for f in dataclasses.fields(HeatCell)
+                    if f.name != "entries"
+                },
+                entries=[marks.get(entry.code, entry) for entry in cell.entries],
+                departed=departed.get((cell.likelihood, cell.impact), []),
+            )
+            for cell in row
+        ]
+        for row in grid.rows
+    ]
+    moves.sort(key=lambda m: (-m.to_score, m.code))
+    return Movement(
+        review=review,
+        grid=Heatmap(scale=scale, basis=grid.basis, rows=rows, total=grid.total),
+        moves=moves,
+        new_codes=sorted(new_codes),
+    )
+
+
+@dataclass(frozen=True)
+class RiskState:
+    code: str
+    title: str
+    likelihood: int
+    impact: int
+    status: str
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def status_label(self) -> str:
+        return Risk.Status(self.status).label
+
+
+@dataclass(frozen=True)
+class Change:
+    before: RiskState | None
+    after: RiskState | None
+
+    @property
+    def code(self) -> str:
+        return (self.after or self.before).code
+
+    @property
+    def title(self) -> str:
+        return (self.after or self.before).title
+
+
+@dataclass
+class ReviewChanges:
+    previous: BoardReview | None
+    rerated: list[Change]
+    new: list[Change]
+    left: list[Change]  # open at the previous review, not any more (closed)
+    status_changed: list[Change]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.rerated or self.new or self.left or self.status_changed)
+
+
+STATE_FIELDS = ("likelihood", "impact", "status")
+
+
+def review_changes(*, review: BoardReview) -> ReviewChanges:
+    """What changed between the previous finalised review and this one: for a final review,
+    its own snapshot; for a draft, the register as it stands (what finalising would freeze).
+    Three queries whatever the number of risks."""
+    if review.is_final:
+        previous = review_latest_final(before=review.finalised_at)
+        now_rows = ReviewSnapshot.objects.filter(review=review).values_list(
+            "risk__code", "risk__title", *STATE_FIELDS
+        )
+    else:
+        previous = review_latest_final()
+        now_rows = risks_on_register().values_list("code", "title", *STATE_FIELDS)
+    now = {row[0]: RiskState(*row) for row in now_rows}
+    before: dict[str, RiskState] = {}
+    if previous is not None:
+        before = {
+            row[0]: RiskState(*row)
+            for row in ReviewSnapshot.objects.filter(review=previous).values_list(
+                "risk__code", "risk__title", *STATE_FIELDS
+            )
+        }
+    changes = ReviewChanges(previous=previous, rerated=[], new=[], left=[], status_changed=[])
+    if previous is None:
+        return changes  # the first review: everything is new, which says nothing
+    for code in sorted(now.keys() | before.keys()):
+        after, was = now.get(code), before.get(code)
+        change = Change(before=was, after=after)
+        if was is None:
+            changes.new.append(change)
+        elif after is None:
+            changes.left.append(change)
+        else:
+            if (was.likelihood, was.impact) != (after.likelihood, after.impact):
+                changes.rerated.append(change)
+            if was.status != after.status:
+                changes.status_changed.append(change)
+    return changes
+
+
+def review_acceptances(*, review: BoardReview) -> QuerySet[RiskAcceptance]:
+    return review.acceptances.select_related("risk", "accepted_by").order_by("risk__code")
+
+
+def acceptance_candidates(*, review: BoardReview) -> QuerySet[Risk]:
+    """Open risks whose response is `accept` and that this review has not accepted yet."""
+    return (
+        risks_on_register()
+        .filter(response=Risk.Response.ACCEPT)
+        .exclude(acceptances__review=review)
+        .order_by("-score", "code")
+    )
+
+
+# --- A risk's page: its trigger log, breaches, acceptances and snapshots ---------------------
+
+
+@dataclass
+class RiskPage:
+    risk: Risk
+    trigger_entries: list[TriggerEntry]
+    breaches: list[IndicatorBreach]
+    acceptances: list[RiskAcceptance]
+    snapshots: list[ReviewSnapshot]
+
+
+def risk_page(*, code: str) -> RiskPage:
+    """risk_detail plus what the board looks at on the page: a fixed number of queries."""
+    risk = risk_detail(code=code)
+    return RiskPage(
+        risk=risk,
+        trigger_entries=list(
+            TriggerEntry.objects.filter(risk=risk)
+            .select_related("recorded_by")
+            .order_by("-sequence")
+        ),
+        breaches=list(open_breaches(risk=risk)),
+        acceptances=list(
+            RiskAcceptance.objects.filter(risk=risk).select_related("review", "accepted_by")
+        ),
+        snapshots=list(
+            ReviewSnapshot.objects.filter(risk=risk, review__status=BoardReview.Status.FINAL)
+            .select_related("review")
+            .order_by("-review__finalised_at")
+        ),
+    )
+
+
+# --- The board's dashboard -----------------------------------------------------------------
+
+# Year 1 of the roadmap is 2026: a metric's "year 3" target falls due at the end of 2028.
+PROGRAMME_START = datetime.date(2026, 1, 1)
+DASHBOARD_TOP = 10
+DASHBOARD_LIMIT = 20  # longer lists link to the register, filtered
+ACCEPTANCE_NOTICE_DAYS = 30
+
+
+def programme_year(on: datetime.date) -> int:
+    return on.year - PROGRAMME_START.year + 1
+
+
+def target_calendar_year(target_year: int) -> int:
+    return PROGRAMME_START.year + target_year - 1
+
+
+@dataclass(frozen=True)
+class RatingChange:
+    assessment: Assessment
+    old_likelihood: int | None
+    old_impact: int | None
+
+    @property
+    def old_score(self) -> int | None:
+        if self.old_likelihood is None or self.old_impact is None:
+            return None
+        return self.old_likelihood * self.old_impact
+
+    @property
+    def moved(self) -> bool:
+        return (self.old_likelihood, self.old_impact) != (
+            self.assessment.likelihood,
+            self.assessment.impact,
+        )
+
+
+@dataclass(frozen=True)
+class MetricProgress:
+    metric: Metric
+    target: MetricTarget | None  # the next target not yet passed; None after the last
+    reading_value: Decimal | None
+    reading_on: datetime.date | None
+
+    @property
+    def target_calendar_year(self) -> int | None:
+        return target_calendar_year(self.target.year) if self.target else None
+
+    @property
+    def on_target(self) -> bool | None:
+        """Whether the latest reading already meets the next target; None when unknown."""
+        if self.target is None or self.reading_value is None:
+            return None
+        if self.metric.direction == Metric.Direction.DECREASE:
+            ceiling = self.target.value_high
+            return self.reading_value <= (ceiling if ceiling is not None else self.target.value_low)
+        return self.reading_value >= self.target.value_low
+
+
+@dataclass
+class Dashboard:
+    today: datetime.date
+    scale: Scale
+    top_risks: list[Risk]
+    above_appetite: list[Risk]
+    above_appetite_total: int
+    overdue: list[Risk]
+    overdue_total: int
+    contingencies: list[Risk]  # annotated trigger_reason, trigger_at, trigger_kind
+    rating_changes: list[RatingChange]
+    metrics: list[MetricProgress]
+    breaches: list[IndicatorBreach]
+    breaches_total: int
+    acceptances_expired: list[RiskAcceptance]
+    acceptances_expiring: list[RiskAcceptance]
+    latest_review: BoardReview | None
+
+    @property
+    def needs_decision(self) -> bool:
+        return bool(self.acceptances_expired or self.breaches)
+
+
+def dashboard(*, today: datetime.date | None = None) -> Dashboard:
+    """Everything on the board's front page in a fixed number of queries, however many risks,
+    assessments, breaches or acceptances there are: each list is one query (plus a count)."""
+    today = today or timezone.localdate()
+    scale = rating_scale()
+    open_risks = risks_on_register().select_related("owner_agency").order_by("-score", "code")
+
+    appetite = scale.appetite_score
+    above = open_risks.filter(score__gt=appetite) if appetite is not None else Risk.objects.none()
+    overdue = open_risks.filter(next_review_due__lt=today).order_by("next_review_due", "code")
+
+    latest_entry = TriggerEntry.objects.filter(risk=OuterRef("pk")).order_by("-sequence")
+    contingencies = open_risks.filter(status=Risk.Status.CONTINGENCY_ACTIVE).annotate(
+        trigger_reason=Subquery(latest_entry.values("reason")[:1]),
+        trigger_at=Subquery(latest_entry.values("recorded_at")[:1]),
+        trigger_kind=Subquery(latest_entry.values("kind")[:1]),
+    )
+
+    # The previous assessment of the same risk, read only for the ten rows shown.
+    previous = Assessment.objects.filter(risk=OuterRef("risk")).filter(
+        Q(assessed_at__lt=OuterRef("assessed_at"))
+        | Q(assessed_at=OuterRef("assessed_at"), id__lt=OuterRef("id"))
+    )
+    previous = previous.order_by("-assessed_at", "-id")
+    assessments = (
+        Assessment.objects.select_related("risk", "assessed_by")
+        .annotate(
+            old_likelihood=Subquery(previous.values("likelihood")[:1]),
+            old_impact=Subquery(previous.values("impact")[:1]),
+        )
+        .order_by("-assessed_at", "-id")[:DASHBOARD_TOP]
+    )
+
+    latest_reading = MetricReading.objects.filter(metric=OuterRef("pk")).order_by(
+        "-observed_on", "-id"
+    )
+    metrics = Metric.objects.annotate(
+        reading_value=Subquery(latest_reading.values("value")[:1]),
+        reading_on=Subquery(latest_reading.values("observed_on")[:1]),
+    ).prefetch_related(Prefetch("targets", queryset=MetricTarget.objects.order_by("year")))
+    year = programme_year(today)
+
+    breaches = open_breaches()
+
+    # Only a risk's latest acceptance counts: a renewal supersedes the one before it.
+    later = RiskAcceptance.objects.filter(
+        risk=OuterRef("risk"), expires_on__gt=OuterRef("expires_on")
+    )
+    acceptances = list(
+        RiskAcceptance.objects.filter(
+            expires_on__lte=today + datetime.timedelta(days=ACCEPTANCE_NOTICE_DAYS),
+            risk__response=Risk.Response.ACCEPT,
+        )
+        .exclude(risk__status=Risk.Status.CLOSED)
+        .exclude(Exists(later))
+        .select_related("risk", "review")
+        .order_by("expires_on", "risk__code")
+    )
+
+    return Dashboard(
+        today=today,
+        scale=scale,
+        top_risks=list(open_risks[:DASHBOARD_TOP]),
+        above_appetite=list(above[:DASHBOARD_LIMIT]),
+        above_appetite_total=above.count(),
+        overdue=list(overdue[:DASHBOARD_LIMIT]),
+        overdue_total=overdue.count(),
+        contingencies=list(contingencies[:DASHBOARD_LIMIT]),
+        rating_changes=[
+            RatingChange(assessment=a, old_likelihood=a.old_likelihood, old_impact=a.old_impact)
+            for a in assessments
+        ],
+        metrics=[
+            MetricProgress(
+                metric=metric,
+                target=next((t for t in metric.targets.all() if t.year >= year), None),
+                reading_value=metric.reading_value,
+                reading_on=metric.reading_on,
+            )
+            for metric in metrics
+        ],
+        breaches=list(breaches[:DASHBOARD_LIMIT]),
+        breaches_total=breaches.count(),
+        acceptances_expired=[a for a in acceptances if a.expires_on <= today],
+        acceptances_expiring=[a for a in acceptances if a.expires_on > today],
+        latest_review=review_latest_final(),
     )

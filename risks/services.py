@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from risks.models import (
     Assessment,
+    BoardReview,
     Confidence,
     Indicator,
     IndicatorBreach,
     MitigationAction,
+    ReviewSnapshot,
     Risk,
+    RiskAcceptance,
     TriggerChainHead,
     TriggerEntry,
 )
@@ -402,3 +405,160 @@ def indicator_breach_dismiss(*, breach: IndicatorBreach, user, reason: str) -> I
         breach=locked, user=user, status=IndicatorBreach.Status.DISMISSED, reason=reason
     )
     return locked
+
+
+# --- Quarterly board reviews and risk acceptances ----------------------------------------
+
+REVIEW_EDITABLE_FIELDS = ("meeting_date", "attendees", "decisions")
+
+
+def _board_only(user, permission: str, action: str) -> None:
+    # The pages check first (403); this keeps the rule true for any other caller.
+    if user is None or not user.has_perm(permission):
+        raise ValidationError(f"Only the Board can {action}.", code="permission")
+
+
+def _review_locked(review: BoardReview) -> BoardReview:
+    # Whoever holds the row decides: a second finalisation or an edit waits, then sees "final".
+    return BoardReview.objects.select_for_update().get(pk=review.pk)
+
+
+def _refuse_final(review: BoardReview, action: str) -> None:
+    if review.is_final:
+        raise StateConflict(
+            f"The {review.quarter} review was finalised on {review.finalised_at:%Y-%m-%d}: "
+            f"it is the board's record and cannot {action}."
+        )
+
+
+@transaction.atomic
+def review_create(
+    *,
+    user,
+    quarter: str,
+    meeting_date: datetime.date,
+    attendees: str,
+    decisions: str = "",
+) -> BoardReview:
+    """Open the record of a quarterly meeting as a draft; finalising it freezes the register."""
+    _board_only(user, "risks.add_boardreview", "create a review")
+    review = BoardReview(
+        quarter=(quarter or "").strip().upper(),
+        meeting_date=meeting_date,
+        attendees=(attendees or "").strip(),
+        decisions=(decisions or "").strip(),
+        created_by=user,
+    )
+    review._history_user = user
+    review.full_clean()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_update(*, review: BoardReview, user, **fields) -> BoardReview:
+    """Change a draft's meeting date, attendees or decisions. The quarter names the review
+    (and its address) and a final review is the board's record: neither changes."""
+    _board_only(user, "risks.change_boardreview", "edit a review")
+    unknown = sorted(set(fields) - set(REVIEW_EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError(f"A review's {', '.join(unknown)} cannot be changed here.")
+    locked = _review_locked(review)
+    _refuse_final(locked, "be edited")
+    for name, value in fields.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    locked._history_user = user
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+SNAPSHOT_FIELDS = (
+    "likelihood",
+    "impact",
+    "score",
+    "target_likelihood",
+    "target_impact",
+    "status",
+    "confidence",
+    "next_review_due",
+)
+
+
+@transaction.atomic
+def review_finalise(*, review: BoardReview, user) -> BoardReview:
+    """Freeze every open (not closed) risk's rating, target, status, confidence and next
+    review date into the review's snapshot, and make the review final. The next heatmap shows
+    movement against this snapshot."""
+    _board_only(user, "risks.change_boardreview", "finalise a review")
+    locked = _review_locked(review)
+    _refuse_final(locked, "be finalised again")
+    snapshots = []
+    rows = (
+        Risk.objects.exclude(status=Risk.Status.CLOSED)
+        .order_by("pk")
+        .values_list("pk", *SNAPSHOT_FIELDS)
+    )
+    # One statement reads the register, so the snapshot is one consistent moment of it.
+    for pk, *values in rows.iterator(chunk_size=2000):
+        snapshot = ReviewSnapshot(
+            review=locked, risk_id=pk, **dict(zip(SNAPSHOT_FIELDS, values, strict=True))
+        )
+        # Field checks only: each foreign-key, unique or constraint check would be a query per
+        # risk; the values come from rows the database already checked, and it checks again.
+        snapshot.full_clean(
+            exclude=["review", "risk"], validate_unique=False, validate_constraints=False
+        )
+        snapshots.append(snapshot)
+    ReviewSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    locked.status = BoardReview.Status.FINAL
+    locked.finalised_by = user
+    locked.finalised_at = timezone.now()
+    locked._history_user = user
+    locked.full_clean()
+    locked.save()
+    review.status, review.finalised_by, review.finalised_at = (
+        locked.status,
+        locked.finalised_by,
+        locked.finalised_at,
+    )
+    return locked
+
+
+@transaction.atomic
+def risk_accept(
+    *,
+    review: BoardReview,
+    risk: Risk,
+    user,
+    rationale: str,
+    expires_on: datetime.date,
+) -> RiskAcceptance:
+    """Record at a (draft) review the board's acceptance of a risk whose response is `accept`,
+    until `expires_on`; after that the risk is back before the board."""
+    _board_only(user, "risks.add_riskacceptance", "record a risk acceptance")
+    locked = _review_locked(review)
+    _refuse_final(locked, "take new acceptances")
+    risk = Risk.objects.get(pk=risk.pk)
+    if risk.response != Risk.Response.ACCEPT:
+        raise ValidationError(
+            f"{risk.code}'s response is {risk.get_response_display().lower()}, not accept: "
+            "the board accepts only a risk whose response is to accept it. Change the "
+            "response first if that is the decision."
+        )
+    if risk.status == Risk.Status.CLOSED:
+        raise ValidationError(f"{risk.code} is closed: there is nothing to accept.")
+    if expires_on is not None and expires_on <= timezone.localdate():
+        raise ValidationError({"expires_on": "The expiry date must be in the future."})
+    acceptance = RiskAcceptance(
+        risk=risk,
+        review=locked,
+        accepted_by=user,
+        accepted_on=locked.meeting_date,
+        rationale=(rationale or "").strip(),
+        expires_on=expires_on,
+    )
+    acceptance._history_user = user
+    acceptance.full_clean()
+    acceptance.save()
+    return acceptance
