@@ -20,12 +20,14 @@ class SlugChoiceFilter(filters.ModelChoiceFilter):
 
 class RiskFilter(filters.FilterSet):
     phase = filters.ModelChoiceFilter(
+        label="Phase",
         field_name="phases",
         queryset=Phase.objects.all(),
         to_field_name="number",
         help_text="Phase number (1-3).",
     )
     agency = SlugChoiceFilter(
+        label="Agency",
         queryset=Agency.objects.all(),
         to_field_name="code",
         method="filter_agency",
@@ -37,6 +39,7 @@ class RiskFilter(filters.FilterSet):
     category = filters.ChoiceFilter(choices=Risk.Category.choices)
     status = filters.ChoiceFilter(choices=Risk.Status.choices)
     rating = SlugChoiceFilter(
+        label="Rating",
         queryset=RatingBand.objects.all(),
         to_field_name="name",
         method="filter_rating",
@@ -45,6 +48,7 @@ class RiskFilter(filters.FilterSet):
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = filters.NumberFilter(field_name="score", lookup_expr="lte")
     review_overdue = filters.TypedChoiceFilter(
+        label="Review overdue",
         choices=[("true", "true"), ("false", "false")],
         coerce=lambda value: value == "true",
         method="filter_review_overdue",
@@ -52,6 +56,7 @@ class RiskFilter(filters.FilterSet):
     )
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     as_of = filters.DateFilter(
+        label="As of (YYYY-MM-DD)",
         method="filter_as_of",
         help_text="YYYY-MM-DD: each risk's rating as it stood at the end of that day.",
     )
@@ -122,13 +127,16 @@ class HeatmapFilter(filters.FilterSet):
     category = RiskFilter.base_filters["category"]
     status = RiskFilter.base_filters["status"]
     basis = filters.ChoiceFilter(
+        label="Basis",
         choices=[(b, b) for b in BASES],
         method="keep",
         empty_label="current",
         help_text="current (default) or target: the residual rating the mitigations aim for.",
     )
     as_of = filters.DateFilter(
-        method="keep", help_text="YYYY-MM-DD: the grid as it stood at the end of that day."
+        label="As of (YYYY-MM-DD)",
+        method="keep",
+        help_text="YYYY-MM-DD: the grid as it stood at the end of that day.",
     )
 
     class Meta:
