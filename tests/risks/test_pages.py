@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 from http import HTTPStatus
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import AssessmentFactory, MitigationActionFactory, PhaseFactory, RiskFactory
+from risks.services import review_create, review_finalise, risk_accept, risk_assess
+from roadmap.services import metric_reading_record
+from tests.factories import (
+    AssessmentFactory,
+    IndicatorFactory,
+    MitigationActionFactory,
+    PhaseFactory,
+    RiskFactory,
+    TriggerEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/heatmap/", "/risks/", "/risks/T1/"]
+WAS_3_BY_3 = "Medium/Medium (3\N{MULTIPLICATION SIGN}3)"
+
+PAGES = ["/", "/heatmap/", "/risks/", "/risks/T1/"]
 
 
 @pytest.fixture
@@ -119,3 +131,116 @@ def test_risk_page_shows_everything_in_constant_queries(board_client):
 
 def test_unknown_risk_is_404(board_client):
     assert board_client.get("/risks/R404/").status_code == HTTPStatus.NOT_FOUND
+
+
+# --- Movement since the latest finalised review, the nav, the risk page's board sections ------
+
+
+def _final_review(user, quarter: str = "2027-Q1"):
+    review = review_create(
+        user=user, quarter=quarter, meeting_date=datetime.date(2027, 3, 20), attendees="Chair"
+    )
+    return review_finalise(review=review, user=user)
+
+
+@pytest.mark.parametrize("persona", ["board_member", "staff_member", "auditor"])
+@pytest.mark.parametrize("path", PAGES)
+def test_groups_may_read_the_board_pages(client, request, persona, path):
+    RiskFactory(code="T1")
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(path).status_code == HTTPStatus.OK
+
+
+def test_nav_links_every_board_page(board_client):
+    html = board_client.get("/heatmap/").content.decode()
+    for href in ('href="/"', 'href="/heatmap/" aria-current="page"', 'href="/risks/"'):
+        assert href in html
+    assert 'href="/reviews/"' in html
+
+
+def test_heatmap_shows_movement_since_the_latest_final_review(
+    board_client, board_member, staff_member
+):
+    moved = RiskFactory(code="T1", likelihood=3, impact=3)
+    RiskFactory(code="T2", likelihood=1, impact=1)
+    _final_review(board_member)
+    risk_assess(risk=moved, likelihood=4, impact=5, rationale="Worse.", user=staff_member)
+    RiskFactory(code="T3", likelihood=2, impact=2)
+
+    response = board_client.get("/heatmap/")
+
+    movement = response.context["movement"]
+    assert [(m.code, m.came_from, m.direction) for m in movement.moves] == [
+        ("T1", WAS_3_BY_3, "up")
+    ]
+    assert movement.new_codes == ["T3"]
+    html = response.content.decode()
+    assert f"← from {WAS_3_BY_3}" in html
+    assert "new since 2027-Q1" in html
+    assert 'data-departed="T1"' in html  # the cell it left says so too
+    target = response.context["grid"].rows[1][4]  # likelihood 4, impact 5
+    assert target.entries[0].came_from == WAS_3_BY_3
+
+
+def test_heatmap_without_a_final_review_marks_nothing(board_client, board_member):
+    RiskFactory(code="T1")
+    review_create(
+        user=board_member, quarter="2027-Q1", meeting_date=datetime.date(2027, 3, 1), attendees="A"
+    )
+    response = board_client.get("/heatmap/")
+    assert response.context["movement"].review is None
+    assert "← from" not in response.content.decode()
+
+
+def test_heatmap_movement_queries_do_not_grow(board_client, board_member, staff_member):
+    risks = RiskFactory.create_batch(3)
+    _final_review(board_member)
+    risk_assess(risk=risks[0], likelihood=5, impact=5, rationale="Worse.", user=staff_member)
+    few = _queries(board_client, "/heatmap/")
+    for risk in RiskFactory.create_batch(30):
+        risk_assess(risk=risk, likelihood=1, impact=4, rationale="Moved.", user=staff_member)
+    assert _queries(board_client, "/heatmap/") == few
+
+
+def test_risk_page_shows_trigger_log_breaches_acceptances_and_snapshots(
+    board_client, board_member, staff_member
+):
+    risk = RiskFactory(code="T1", response="accept")
+    indicator = IndicatorFactory(risk=risk, threshold=100)
+    metric_reading_record(
+        metric=indicator.metric,
+        observed_on=datetime.date(2026, 6, 1),
+        value=150,
+        source="S",
+        user=staff_member,
+    )
+    TriggerEntryFactory(risk=risk, recorded_by=staff_member, reason="Threshold crossed badly.")
+    review = review_create(
+        user=board_member, quarter="2027-Q1", meeting_date=datetime.date(2027, 3, 1), attendees="A"
+    )
+    risk_accept(
+        review=review,
+        risk=risk,
+        user=board_member,
+        rationale="Bearable.",
+        expires_on=datetime.date(2031, 1, 1),
+    )
+    review_finalise(review=review, user=board_member)
+    metric_reading_record(
+        metric=indicator.metric,
+        observed_on=datetime.date(2026, 7, 1),
+        value=170,
+        source="S",
+        user=staff_member,
+    )
+
+    few = _queries(board_client, "/risks/T1/")
+    html = board_client.get("/risks/T1/").content.decode()
+
+    assert "Threshold crossed badly." in html and "Contingency invoked" in html
+    assert "flagged for trigger review" in html and "170" in html
+    assert "Bearable." in html
+    assert 'href="/reviews/2027-Q1/"' in html
+    for _ in range(5):
+        TriggerEntryFactory(risk=risk, recorded_by=staff_member, kind="update", reason="Progress.")
+    assert _queries(board_client, "/risks/T1/") == few

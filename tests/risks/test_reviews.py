@@ -16,6 +16,8 @@ from tests.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
 
+WAS_3_BY_3 = "Medium/Medium (3\N{MULTIPLICATION SIGN}3)"
+
 MEETING = {"meeting_date": "2027-03-20", "attendees": "Chair (ONDCP)\nMember (STATE)"}
 
 
@@ -243,4 +245,4 @@ def test_final_review_shows_its_grid_and_what_changed(client, board_member, staf
     assert [c.code for c in changes.new] == ["T3"]
     assert [c.code for c in changes.left] == ["T2"]
     html = client.get("/reviews/2027-Q2/").content.decode()
-    assert "← from Medium/Medium (3×3)" in html
+    assert f"← from {WAS_3_BY_3}" in html
