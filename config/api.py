@@ -1,13 +1,21 @@
-"""API plumbing shared by both apps: permissions, pagination, errors and CSV."""
+"""API plumbing shared by both apps: permissions, pagination, parsing, errors, record versions
+(ETag / If-Match), CSV and the schema's error answers."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Iterable, Iterator
 
-from rest_framework import exceptions, pagination, permissions, renderers, status
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, pagination, parsers, permissions, renderers, status
 from rest_framework.response import Response
+
+from roadmap.conflicts import StaleEdit
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -52,10 +60,166 @@ class LogCursorPagination(pagination.CursorPagination):
     max_page_size = 1000
 
 
+# --- Errors ------------------------------------------------------------------------------
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the record."
     default_code = "conflict"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "Send the record's version: the If-Match header with the ETag from your GET "
+        '(e.g. If-Match: "risk-R1-v7"), or a `version` field in the body. Without it a '
+        "change made by someone else since you loaded the record would be overwritten."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """If-Match named another version than the stored one; carries the StaleEdit's story."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since the version named in If-Match."
+    default_code = "precondition_failed"
+
+    def __init__(self, detail=None, *, stale: StaleEdit | None = None):
+        super().__init__(detail or (stale.messages[0] if stale else None))
+        self.stale = stale
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(f"The request body is larger than the limit of {limit} bytes.")
+
+
+def stale_payload(exc: StaleEdit, message: str | None = None) -> dict:
+    return {
+        "detail": message or exc.messages[0],
+        "code": "stale",
+        "current_version": exc.current_version,
+        "changes": exc.changes,
+    }
+
+
+def error_response(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+    return Response({"detail": message}, status=code)
+
+
+# --- Parsing -----------------------------------------------------------------------------
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF reads the body as a stream and so skips DATA_UPLOAD_MAX_MEMORY_SIZE: enforce it here,
+    before reading more than the limit, and answer JSON nested too deep as a parse error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and stream is not None:
+            request = (parser_context or {}).get("request")
+            meta = request.META if request is not None else {}
+            try:
+                declared = int(meta.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > limit:
+                raise RequestTooLarge()
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                raise RequestTooLarge()
+            stream = io.BytesIO(body)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+
+
+# --- Record versions: ETag on GET, If-Match (or `version`) on PUT/PATCH --------------------
+
+_ETAG = re.compile(r'^(?:W/)?"(?:(?P<record>[^"]*)-v)?(?P<version>[0-9]{1,9})"$')
+
+
+class VersionedMixin:
+    """For records with a `version` raised by every save.
+
+    GET of one record answers an `ETag` naming the record and its version. PUT and PATCH must
+    say which version the change starts from: `If-Match` with that ETag (a mismatch answers
+    412) or a `version` field in the body (a mismatch answers 409); without either, 428. The
+    service checks the version under a row lock, so a stale save writes nothing."""
+
+    etag_kind = ""  # e.g. "risk": ETag "risk-R1-v7"
+
+    def etag_record(self, obj) -> str:
+        return f"{self.etag_kind}-{getattr(obj, self.lookup_field)}"
+
+    def etag(self, obj) -> str:
+        return f'"{self.etag_record(obj)}-v{obj.version}"'
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.read_serializer(instance)
+        return Response(serializer.data, headers={"ETag": self.etag(instance)})
+
+    def expected_version(self, request, obj) -> tuple[int, bool]:
+        """The version the client started from, and whether If-Match named it."""
+        header = request.headers.get("If-Match", "").strip()
+        if header:
+            if header == "*":
+                raise PreconditionRequired(
+                    'If-Match: * names no version; send the ETag from your GET (e.g. "'
+                    f'{self.etag_record(obj)}-v{obj.version}").'
+                )
+            record = self.etag_record(obj)
+            for tag in (t.strip() for t in header.split(",")):
+                match = _ETAG.match(tag)
+                if match and match["record"] in (None, record):
+                    return int(match["version"]), True
+            raise PreconditionFailed(
+                f"If-Match names no version of this record: send the ETag from a GET of it "
+                f'(now "{record}-v{obj.version}").'
+            )
+        data = request.data if isinstance(request.data, dict) else {}
+        version = data.get("version")
+        if version is None:
+            raise PreconditionRequired()
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise exceptions.ValidationError(
+                {"version": ["The record's version from your GET: a whole number from 1."]}
+            )
+        return version, False
+
+    def versioned_update(self, request, *, partial: bool, write_serializer_class, save):
+        """Validate the body with `write_serializer_class`, call `save(instance, data,
+        expected_version)` (a service) and answer the record as read, with its new ETag."""
+        instance = self.get_object()
+        expected, by_header = self.expected_version(request, instance)
+        serializer = write_serializer_class(
+            instance, data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        try:
+            saved = save(instance, data, expected)
+        except StaleEdit as exc:
+            if by_header:
+                raise PreconditionFailed(stale=exc) from exc
+            raise
+        fresh = self.get_queryset().get(pk=saved.pk)
+        return Response(self.read_serializer(fresh).data, headers={"ETag": self.etag(fresh)})
+
+    def read_serializer(self, obj):
+        return self.get_serializer(obj)
+
+
+# --- CSV -----------------------------------------------------------------------------------
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -73,6 +237,12 @@ class CSVRenderer(renderers.BaseRenderer):
         return "".join(csv_lines(data or [])).encode()
 
 
+def _cell(value) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
 def flatten(row: dict, prefix: str = "") -> dict:
     flat = {}
     for key, value in row.items():
@@ -80,7 +250,7 @@ def flatten(row: dict, prefix: str = "") -> dict:
         if isinstance(value, dict):
             flat.update(flatten(value, prefix=f"{name}_"))
         elif isinstance(value, list):
-            flat[name] = "; ".join(str(v) for v in value)
+            flat[name] = "; ".join(_cell(v) for v in value)
         else:
             flat[name] = "" if value is None else value
     return flat
@@ -101,10 +271,6 @@ def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
         buffer.truncate()
 
 
-def error_response(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
-    return Response({"detail": message}, status=code)
-
-
 class CSVExportMixin:
     """Lists answer `?format=csv` with a streamed file: same filters, no pagination."""
 
@@ -113,15 +279,168 @@ class CSVExportMixin:
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) != "csv":
             return super().list(request, *args, **kwargs)
-        from django.http import StreamingHttpResponse
-
         queryset = self.filter_queryset(self.get_queryset())
+        return self.csv_response(self.csv_rows(queryset))
+
+    def csv_rows(self, queryset) -> Iterator[dict]:
         context = self.get_serializer_context()
         serializer_class = self.get_serializer_class()
-        rows = (
-            serializer_class(obj, context=context).data
-            for obj in queryset.iterator(chunk_size=1000)
-        )
+        for obj in queryset.iterator(chunk_size=1000):
+            yield serializer_class(obj, context=context).data
+
+    def csv_response(self, rows: Iterable[dict]):
+        from django.http import StreamingHttpResponse
+
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
         return response
+
+
+# --- The schema: every operation documents the errors it can answer -----------------------
+
+_MESSAGE = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": "Field name (or `detail` / `non_field_errors`) to its messages.",
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "string"}]},
+    "example": {"reason": ["Give the reason for this entry."]},
+}
+_STALE = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "Who changed what, and when."},
+        "code": {"type": "string", "enum": ["stale"]},
+        "current_version": {"type": "integer"},
+        "changes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "old": {}, "new": {}},
+            },
+        },
+    },
+    "required": ["detail"],
+}
+_CONFLICT = {
+    "type": "object",
+    "description": "`detail`; for a stale `version` also `code`, `current_version`, `changes`.",
+    "properties": _STALE["properties"],
+    "required": ["detail"],
+}
+
+
+def error(code: int, description: str) -> tuple[tuple[int, str], OpenApiResponse]:
+    schema = {
+        400: _FIELD_ERRORS,
+        409: _CONFLICT,
+        412: _STALE,
+    }.get(code, _MESSAGE)
+    return (code, "application/json"), OpenApiResponse(schema, description=description)
+
+
+ERRORS = {
+    400: "Invalid input or query parameter: the body names each field and its messages.",
+    401: "No or invalid credentials: send `Authorization: Token <key>`.",
+    403: "Signed in, but your role may not do this.",
+    404: "No such record (or an invalid page cursor).",
+    409: "The record's state does not allow this, or the `version` sent is stale.",
+    412: "If-Match names a version that is no longer current: what changed, who, when.",
+    413: "The request body is over 1 MiB.",
+    428: "Neither If-Match nor `version` was sent.",
+}
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["json", "csv"],
+    description="`csv` streams every matching row (same filters, no pagination) as a file.",
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        'The ETag from a GET of the record, e.g. "risk-R1-v7". Required unless the body '
+        "carries `version`."
+    ),
+)
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="The record's version, for If-Match on PUT/PATCH.",
+)
+
+
+def _schema_classes() -> dict[str, type]:
+    # drf-spectacular's AutoSchema imports DRF's views, whose class attributes read the
+    # REST_FRAMEWORK settings that name classes of this very module: importing it at the top
+    # would be circular, so these two classes are built on first use (see __getattr__).
+    from drf_spectacular.openapi import AutoSchema
+
+    class ApiSchema(AutoSchema):
+        """AutoSchema that adds the error answers each operation can give (explicit ones from
+        extend_schema win), the `format` parameter of CSV lists and If-Match / ETag of versioned
+        records."""
+
+        def error_codes(self) -> set[int]:
+            codes = {401, 403}
+            view, method = self.view, self.method
+            if method in ("POST", "PUT", "PATCH"):
+                codes |= {400, 413}
+            filtered = getattr(view, "filterset_class", None) and getattr(
+                view, "filter_backends", 1
+            )
+            if method == "GET" and (self._is_list_view() or filtered):
+                codes.add(400)
+            if "{" in self.path:
+                codes.add(404)
+            if isinstance(view, VersionedMixin) and method in ("PUT", "PATCH"):
+                codes |= {409, 412, 428}
+            return codes
+
+        def _get_response_bodies(self, direction="response"):
+            # Here rather than in get_response_serializers, which @extend_schema overrides.
+            responses = super()._get_response_bodies(direction)
+            for code in sorted(self.error_codes() - {int(c) for c in responses}):
+                (_, media_type), response = error(code, ERRORS[code])
+                responses[str(code)] = self._get_response_for_code(
+                    response, str(code), [media_type], direction
+                )
+            return responses
+
+        def get_override_parameters(self):
+            parameters = list(super().get_override_parameters())
+            if (
+                self.method == "GET"
+                and self._is_list_view()
+                and isinstance(self.view, CSVExportMixin)
+            ):
+                parameters.append(FORMAT_PARAMETER)
+            if isinstance(self.view, VersionedMixin):
+                if self.method in ("PUT", "PATCH"):
+                    parameters.append(IF_MATCH_PARAMETER)
+                if self.method in ("GET", "PUT", "PATCH") and not self._is_list_view():
+                    parameters.append(ETAG_HEADER)
+            return parameters
+
+    class ApiView:
+        """Mixed into every API view: the bounded JSON parser and the documenting schema."""
+
+        parser_classes = [JSONParser]
+        schema = ApiSchema()
+
+    return {"ApiSchema": ApiSchema, "ApiView": ApiView}
+
+
+def __getattr__(name: str):
+    if name in ("ApiSchema", "ApiView"):
+        globals().update(_schema_classes())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.api import Conflict
+from config.api import Conflict, PreconditionFailed, RequestTooLarge, stale_payload
+from roadmap.conflicts import StaleEdit, StateConflict
+
+
+def _messages(exc: DjangoValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
 
 
 def exception_handler(exc, context):
-    # Services raise Django's ValidationError; the API answers it as a 400 with field messages.
+    # StateConflict subclasses Django's ValidationError: valid input the record's state refuses
+    # (invoking an active contingency, a stale version) is a 409, not a 400.
+    if isinstance(exc, StaleEdit):
+        response = drf_exception_handler(Conflict(exc.messages[0]), context)
+        response.data = stale_payload(exc)
+        return response
+    if isinstance(exc, StateConflict):
+        messages = _messages(exc)
+        detail = " ".join(str(m) for ms in messages.values() for m in ms)
+        response = drf_exception_handler(Conflict(detail), context)
+        if hasattr(exc, "error_dict"):
+            response.data = {"detail": detail, **messages}
+        return response
+    if isinstance(exc, PreconditionFailed) and exc.stale is not None:
+        response = drf_exception_handler(exc, context)
+        response.data = stale_payload(exc.stale)
+        return response
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        exc = exceptions.ValidationError(_messages(exc))
     elif isinstance(exc, ProtectedError):
         exc = Conflict("This record has history and cannot be deleted.")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     return drf_exception_handler(exc, context)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from risks.models import Assessment, MitigationAction, RatingBand, Risk
+from risks.api.history import TRACKED, applies_to_risks, history_for_risk, tracked_by_history_model
+from risks.models import (
+    Assessment,
+    BoardReview,
+    Indicator,
+    IndicatorBreach,
+    MitigationAction,
+    RatingBand,
+    Risk,
+    TriggerEntry,
+)
 from risks.selectors import BASES, risks_as_of
 from roadmap.models import Agency, Phase
 
@@ -148,3 +160,116 @@ class HeatmapFilter(filters.FilterSet):
         return queryset
 
     filter_agency = RiskFilter.filter_agency
+
+
+class TriggerFilter(_LogFilter):
+    user = filters.CharFilter(field_name="recorded_by__username", help_text="Username.")
+    kind = filters.ChoiceFilter(choices=TriggerEntry.Kind.choices)
+    after = filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="gte", help_text="ISO date or date-time."
+    )
+    before = filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="lte", help_text="ISO date or date-time."
+    )
+
+    class Meta:
+        model = TriggerEntry
+        fields = ["risk", "user", "kind", "after", "before"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A whole-number id; anything else answers 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IndicatorFilter(_LogFilter):
+    metric = IdFilter(field_name="metric_id", help_text="Metric id.")
+    active = filters.BooleanFilter()
+    comparison = filters.ChoiceFilter(choices=Indicator.Comparison.choices)
+
+    class Meta:
+        model = Indicator
+        fields = ["risk", "metric", "active", "comparison"]
+
+
+class BreachFilter(filters.FilterSet):
+    risk = filters.ModelChoiceFilter(
+        field_name="indicator__risk",
+        queryset=Risk.objects.all(),
+        to_field_name="code",
+        help_text="Risk code, e.g. R3.",
+    )
+    indicator = IdFilter(field_name="indicator_id", help_text="Indicator id.")
+    metric = IdFilter(field_name="indicator__metric_id", help_text="Metric id.")
+    status = filters.ChoiceFilter(choices=IndicatorBreach.Status.choices)
+    after = filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
+    before = filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="lte")
+
+    class Meta:
+        model = IndicatorBreach
+        fields = ["risk", "indicator", "metric", "status", "after", "before"]
+
+
+class ReviewFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=BoardReview.Status.choices)
+    year = filters.NumberFilter(
+        field_name="quarter", method="filter_year", help_text="Year of the quarter, e.g. 2027."
+    )
+
+    class Meta:
+        model = BoardReview
+        fields = ["status", "year"]
+
+    def filter_year(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(quarter__startswith=f"{int(value):04d}-")
+
+
+class HistoryFilter(filters.FilterSet):
+    """Filters of /api/v1/history/; `model` picks the history table (see the view)."""
+
+    model = filters.ChoiceFilter(
+        choices=[(name, name) for name in TRACKED],
+        method="keep",
+        empty_label="risk",
+        help_text="Whose history: " + ", ".join(TRACKED) + ". Default risk.",
+    )
+    object = IdFilter(field_name="id", help_text="The record's id (for risks: see `risk`).")
+    risk = SlugChoiceFilter(
+        queryset=Risk.objects.all(),
+        to_field_name="code",
+        method="filter_risk",
+        help_text="Risk code: the risk's own history, or that of its mitigations, indicators, "
+        "breaches or acceptances.",
+    )
+    user = filters.CharFilter(field_name="history_user__username", help_text="Who changed it.")
+    type = filters.ChoiceFilter(
+        field_name="history_type",
+        choices=[("+", "created"), ("~", "changed"), ("-", "deleted")],
+        help_text="+ created, ~ changed, - deleted.",
+    )
+    after = filters.IsoDateTimeFilter(
+        field_name="history_date", lookup_expr="gte", help_text="ISO date-time, inclusive."
+    )
+    before = filters.IsoDateTimeFilter(
+        field_name="history_date", lookup_expr="lte", help_text="ISO date-time, inclusive."
+    )
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    def filter_risk(self, queryset, name, risk):
+        if risk is None:
+            return queryset
+        tracked = tracked_by_history_model(queryset.model)
+        if not applies_to_risks(tracked):
+            raise ValidationError({"risk": f"The {tracked.name} history has no risk to filter by."})
+        return history_for_risk(queryset, tracked, risk)

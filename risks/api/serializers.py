@@ -5,9 +5,29 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from risks.models import MAX_LEVEL, MIN_LEVEL, Assessment, Axis, Confidence, MitigationAction, Risk
+from risks.api.history import TRACKED
+from risks.models import (
+    MAX_LEVEL,
+    MIN_LEVEL,
+    Assessment,
+    Axis,
+    BoardReview,
+    Confidence,
+    Indicator,
+    IndicatorBreach,
+    MitigationAction,
+    ReviewSnapshot,
+    Risk,
+    RiskAcceptance,
+    TriggerEntry,
+)
 from risks.selectors import Scale, rating_scale
-from roadmap.models import Agency, KeyAction, Phase
+from roadmap.models import Agency, KeyAction, Metric, Phase
+
+VERSION_HELP = (
+    "The record's version, raised by every save. On PUT/PATCH send the version you loaded "
+    "(or the If-Match header): a stale one is refused with what changed."
+)
 
 
 def scale_from(context: dict) -> Scale:
@@ -57,6 +77,9 @@ class RiskSerializer(serializers.ModelSerializer):
     above_appetite = serializers.SerializerMethodField()
     review_overdue = serializers.SerializerMethodField()
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    open_breaches = serializers.SerializerMethodField(
+        help_text="Indicator breaches flagging this risk for trigger review (not yet resolved)."
+    )
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -94,8 +117,10 @@ class RiskSerializer(serializers.ModelSerializer):
             "closure_reason",
             "closed_by",
             "closed_at",
+            "open_breaches",
             "created_at",
             "updated_at",
+            "version",
             "links",
         ]
 
@@ -130,14 +155,30 @@ class RiskSerializer(serializers.ModelSerializer):
             and risk.next_review_due < timezone.localdate()
         )
 
+    def get_open_breaches(self, risk: Risk) -> int:
+        count = getattr(risk, "open_breach_count", None)
+        if count is None:  # a risk not read through the API's queryset
+            count = IndicatorBreach.objects.filter(
+                indicator__risk=risk, status=IndicatorBreach.Status.OPEN
+            ).count()
+        return count
+
     def get_links(self, risk: Risk) -> dict[str, str]:
         request = self.context.get("request")
         query = f"?risk={risk.code}"
+
+        def url(name: str) -> str:
+            return reverse(name, request=request) + query
+
         return {
             "self": reverse("api:risk-detail", kwargs={"code": risk.code}, request=request),
             "page": f"/risks/{risk.code}/",
-            "assessments": reverse("api:assessment-list", request=request) + query,
-            "mitigations": reverse("api:mitigationaction-list", request=request) + query,
+            "assessments": url("api:assessment-list"),
+            "mitigations": url("api:mitigationaction-list"),
+            "triggers": url("api:triggerentry-list"),
+            "indicators": url("api:indicator-list"),
+            "breaches": url("api:indicatorbreach-list") + "&status=open",
+            "history": url("api:history-list") + "&model=risk",
         }
 
 
@@ -166,6 +207,9 @@ class RiskWriteSerializer(serializers.ModelSerializer):
         required=False,
         help_text="open or monitoring; closing and contingencies have their own endpoints.",
     )
+    version = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, help_text=VERSION_HELP
+    )
 
     class Meta:
         model = Risk
@@ -193,6 +237,7 @@ class RiskWriteSerializer(serializers.ModelSerializer):
             "contingency_plan",
             "trigger_conditions",
             "review_frequency_days",
+            "version",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -243,6 +288,7 @@ class MitigationSerializer(serializers.ModelSerializer):
     key_action = serializers.PrimaryKeyRelatedField(
         queryset=KeyAction.objects.all(), required=False, allow_null=True
     )
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
     class Meta:
         model = MitigationAction
@@ -258,6 +304,7 @@ class MitigationSerializer(serializers.ModelSerializer):
             "percent_complete",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -306,3 +353,259 @@ class HeatmapSerializer(serializers.Serializer):
                 "cells": heatmap.cells,
             }
         ).data
+
+
+# --- Contingencies and the trigger log ------------------------------------------------------
+
+
+class ContingencySerializer(serializers.Serializer):
+    """What Staff send to invoke, update or stand down a contingency."""
+
+    reason = serializers.CharField(max_length=10000, help_text="Why: the trigger condition met.")
+    evidence = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    actions_taken = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    authorised_by = serializers.CharField(
+        max_length=TriggerEntry._meta.get_field("authorised_by").max_length,
+        required=False,
+        allow_blank=True,
+        help_text="Who authorised it (name and role).",
+    )
+
+
+# Risk statuses outside the risk itself are plain strings in the schema: one choice set under
+# several names (or in several components) makes drf-spectacular's enum naming ambiguous.
+RISK_STATUS_HELP = "A risk status: " + ", ".join(Risk.Status.values) + "."
+
+
+class TriggerEntrySerializer(serializers.ModelSerializer):
+    risk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    previous_status = serializers.CharField(
+        read_only=True, help_text="The risk's status before this entry. " + RISK_STATUS_HELP
+    )
+
+    class Meta:
+        model = TriggerEntry
+        fields = [
+            "sequence",
+            "kind",
+            "risk",
+            "recorded_at",
+            "recorded_by",
+            "reason",
+            "evidence",
+            "actions_taken",
+            "authorised_by",
+            "previous_status",
+            "prev_hash",
+            "entry_hash",
+        ]
+        read_only_fields = fields
+
+
+class ContingencyEntrySerializer(TriggerEntrySerializer):
+    """The entry just written, with the status it left the risk in."""
+
+    risk_status = serializers.CharField(
+        source="risk.status", read_only=True, help_text="Its status now. " + RISK_STATUS_HELP
+    )
+
+    class Meta(TriggerEntrySerializer.Meta):
+        fields = [*TriggerEntrySerializer.Meta.fields, "risk_status"]
+        read_only_fields = fields
+
+
+class ChainReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="True when every link and the chain head hold.")
+    checked = serializers.IntegerField(help_text="Entries verified before the first bad one.")
+    message = serializers.CharField()
+    head_hash = serializers.CharField(
+        help_text="The last entry's hash when intact: compare it with the one kept outside."
+    )
+    first_bad_sequence = serializers.IntegerField(allow_null=True)
+
+
+# --- Key risk indicators ----------------------------------------------------------------------
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    risk = serializers.SlugRelatedField(slug_field="code", queryset=Risk.objects.all())
+    metric = serializers.PrimaryKeyRelatedField(queryset=Metric.objects.all())
+    metric_name = serializers.CharField(source="metric.name", read_only=True)
+    open_breaches = serializers.IntegerField(
+        source="open_breach_count", read_only=True, help_text="Breaches not yet resolved."
+    )
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "risk",
+            "metric",
+            "metric_name",
+            "comparison",
+            "threshold",
+            "description",
+            "active",
+            "open_breaches",
+        ]
+        read_only_fields = ["id"]
+
+
+class BreachReadingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    observed_on = serializers.DateField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    source = serializers.CharField()
+
+
+class BreachSerializer(serializers.ModelSerializer):
+    risk = serializers.SlugRelatedField(source="indicator.risk", slug_field="code", read_only=True)
+    metric = serializers.IntegerField(source="indicator.metric_id", read_only=True)
+    metric_name = serializers.CharField(source="indicator.metric.name", read_only=True)
+    comparison = serializers.CharField(source="indicator.comparison", read_only=True)
+    threshold = serializers.DecimalField(
+        source="indicator.threshold", max_digits=14, decimal_places=2, read_only=True
+    )
+    reading = BreachReadingSerializer(read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IndicatorBreach
+        fields = [
+            "id",
+            "indicator",
+            "risk",
+            "metric",
+            "metric_name",
+            "comparison",
+            "threshold",
+            "reading",
+            "detected_at",
+            "status",
+            "resolved_by",
+            "resolved_at",
+            "resolution_reason",
+        ]
+        read_only_fields = fields
+
+
+class BreachDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=10000, help_text="Why the flag is cleared.")
+
+
+# --- Quarterly board reviews ------------------------------------------------------------------
+
+
+class ReviewSnapshotSerializer(serializers.ModelSerializer):
+    risk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    likelihood = LevelField(Axis.LIKELIHOOD)
+    impact = LevelField(Axis.IMPACT)
+    target_likelihood = LevelField(Axis.LIKELIHOOD)
+    target_impact = LevelField(Axis.IMPACT)
+    rating = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text=RISK_STATUS_HELP)
+
+    class Meta:
+        model = ReviewSnapshot
+        fields = [
+            "risk",
+            "likelihood",
+            "impact",
+            "score",
+            "rating",
+            "target_likelihood",
+            "target_impact",
+            "status",
+            "confidence",
+            "next_review_due",
+        ]
+        read_only_fields = fields
+
+    def get_rating(self, snapshot: ReviewSnapshot) -> str | None:
+        band = scale_from(self.context).band_for(snapshot.score)
+        return band.name if band else None
+
+
+class RiskAcceptanceSerializer(serializers.ModelSerializer):
+    risk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RiskAcceptance
+        fields = ["id", "risk", "accepted_by", "accepted_on", "rationale", "expires_on"]
+        read_only_fields = fields
+
+
+class BoardReviewSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    finalised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    snapshot_count = serializers.IntegerField(
+        read_only=True, help_text="Open risks frozen when the review was finalised."
+    )
+    acceptances = RiskAcceptanceSerializer(many=True, read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BoardReview
+        fields = [
+            "quarter",
+            "meeting_date",
+            "status",
+            "attendees",
+            "decisions",
+            "created_by",
+            "created_at",
+            "finalised_by",
+            "finalised_at",
+            "snapshot_count",
+            "acceptances",
+            "links",
+        ]
+        read_only_fields = fields
+
+    def get_links(self, review: BoardReview) -> dict[str, str]:
+        request = self.context.get("request")
+        kwargs = {"quarter": review.quarter}
+        return {
+            "self": reverse("api:boardreview-detail", kwargs=kwargs, request=request),
+            "snapshots": reverse("api:boardreview-snapshots", kwargs=kwargs, request=request),
+            "page": f"/reviews/{review.quarter}/",
+        }
+
+
+# --- Change history -----------------------------------------------------------------------------
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryRecordSerializer(serializers.Serializer):
+    """One saved state of a record (django-simple-history), with what changed from the one
+    before it. Foreign keys appear by id, as stored."""
+
+    model = serializers.SerializerMethodField(help_text="e.g. risk, mitigation, key_action.")
+    object_id = serializers.IntegerField(source="id", help_text="The record's id.")
+    object_repr = serializers.SerializerMethodField(help_text="The record as it read then.")
+    risk = serializers.CharField(
+        source="risk_code", default=None, allow_null=True, help_text="Its risk's code, if any."
+    )
+    history_id = serializers.IntegerField()
+    history_date = serializers.DateTimeField()
+    history_type = serializers.ChoiceField(
+        choices=[("+", "created"), ("~", "changed"), ("-", "deleted")]
+    )
+    change_reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    user = serializers.CharField(
+        source="history_user.username", default=None, allow_null=True, help_text="Who saved it."
+    )
+    changes = HistoryChangeSerializer(many=True, help_text="Field, old value, new value.")
+
+    def get_model(self, record) -> str:
+        return self.context["model"]
+
+    def get_object_repr(self, record) -> str:
+        return TRACKED[self.context["model"]].describe(record)

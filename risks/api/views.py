@@ -1,25 +1,95 @@
 from __future__ import annotations
 
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import CSVExportMixin, LogCursorPagination, requires
+from config.api import (
+    ApiView,
+    CSVExportMixin,
+    LogCursorPagination,
+    VersionedMixin,
+    error,
+    requires,
+)
 from risks import selectors, services
+from risks.api import history
 from risks.api.serializers import (
     AssessmentSerializer,
+    BoardReviewSerializer,
+    BreachDismissSerializer,
+    BreachSerializer,
+    ChainReportSerializer,
+    ContingencyEntrySerializer,
+    ContingencySerializer,
     HeatmapSerializer,
+    HistoryRecordSerializer,
+    IndicatorSerializer,
     MitigationSerializer,
+    ReviewSnapshotSerializer,
     RiskSerializer,
     RiskWriteSerializer,
+    TriggerEntrySerializer,
 )
-from risks.filters import AssessmentFilter, HeatmapFilter, MitigationFilter, RiskFilter
-from risks.models import Assessment, MitigationAction, Risk
+from risks.filters import (
+    AssessmentFilter,
+    BreachFilter,
+    HeatmapFilter,
+    HistoryFilter,
+    IndicatorFilter,
+    MitigationFilter,
+    ReviewFilter,
+    RiskFilter,
+    TriggerFilter,
+)
+from risks.models import (
+    Assessment,
+    BoardReview,
+    Indicator,
+    IndicatorBreach,
+    MitigationAction,
+    ReviewSnapshot,
+    Risk,
+    RiskAcceptance,
+)
+
+CODE = r"[A-Za-z0-9_-]{1,20}"
+ID = r"[0-9]{1,18}"
+
+
+def _open_breach_count(risk_field: str) -> Coalesce:
+    """Open breaches of each row's risk or indicator, as a subquery: no join, no GROUP BY."""
+    breaches = (
+        IndicatorBreach.objects.filter(
+            **{risk_field: OuterRef("pk")}, status=IndicatorBreach.Status.OPEN
+        )
+        .order_by()
+        .values(risk_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(breaches, output_field=IntegerField()), Value(0))
+
+
+CONTINGENCY_RESPONSES = {
+    201: ContingencyEntrySerializer,
+    **dict(
+        [
+            error(409, "Refused by the contingency's state (e.g. already active, none active)."),
+            error(403, "Only Staff (risks.add_triggerentry) record contingencies."),
+        ]
+    ),
+}
 
 
 class RiskViewSet(
+    ApiView,
+    VersionedMixin,
     CSVExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -27,53 +97,112 @@ class RiskViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The register. Staff create and change risks; nobody deletes one through the API."""
+    """The register. Staff create and change risks; nobody deletes one through the API.
+
+    GET of one risk answers an `ETag`; PUT/PATCH need it in `If-Match` (or `version` in the
+    body). Contingencies are invoked, updated and stood down by their own actions."""
 
     queryset = (
         Risk.objects.select_related("owner_agency", "closed_by")
         .prefetch_related("supporting_agencies", "phases", "key_actions")
+        .annotate(open_breach_count=_open_breach_count("indicator__risk"))
         .order_by("-score", "code")
     )
     lookup_field = "code"
+    lookup_value_regex = CODE
     filterset_class = RiskFilter
     ordering_fields = ["code", "score", "title", "next_review_due", "updated_at", "status"]
     ordering = ["-score", "code"]
     csv_filename = "risks.csv"
+    etag_kind = "risk"
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
             return RiskWriteSerializer
+        if self.action in ("invoke_contingency", "contingency_update", "stand_down"):
+            return ContingencySerializer
         return RiskSerializer
 
     @extend_schema(request=RiskWriteSerializer, responses={201: RiskSerializer})
     def create(self, request, *args, **kwargs):
         serializer = RiskWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        risk = services.risk_create(user=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        risk = services.risk_create(user=request.user, **data)
         return Response(self._out(risk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RiskWriteSerializer, responses={200: RiskSerializer})
     def update(self, request, *args, **kwargs):
-        risk = self.get_object()
-        serializer = RiskWriteSerializer(
-            risk,
-            data=request.data,
+        def save(risk, data, expected_version):
+            data.pop("rationale", None)
+            data.pop("confidence", None)
+            return services.risk_update(
+                risk=risk, user=request.user, expected_version=expected_version, **data
+            )
+
+        return self.versioned_update(
+            request,
             partial=kwargs.get("partial", False),
-            context=self.get_serializer_context(),
+            write_serializer_class=RiskWriteSerializer,
+            save=save,
         )
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("rationale", None)
-        data.pop("confidence", None)
-        risk = services.risk_update(risk=risk, user=request.user, **data)
-        return Response(self._out(risk))
+
+    def read_serializer(self, risk: Risk):
+        return RiskSerializer(risk, context=self.get_serializer_context())
 
     def _out(self, risk: Risk) -> dict:
         risk = self.get_queryset().get(pk=risk.pk)
         return RiskSerializer(risk, context=self.get_serializer_context()).data
 
+    def _contingency(self, request, write):
+        risk = self.get_object()
+        serializer = ContingencySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = write(risk=risk, user=request.user, **serializer.validated_data)
+        return Response(ContingencyEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="invoke-contingency",
+        permission_classes=[requires("risks.add_triggerentry")],
+        filter_backends=[],
+    )
+    def invoke_contingency(self, request, code=None):
+        """Put the risk's contingency plan into effect: a trigger log entry (`invoked`), the
+        risk becomes `contingency_active` and its open indicator breaches are resolved."""
+        return self._contingency(request, services.contingency_invoke)
+
+    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="contingency-update",
+        permission_classes=[requires("risks.add_triggerentry")],
+        filter_backends=[],
+    )
+    def contingency_update(self, request, code=None):
+        """Record progress while the contingency is active (an `update` entry)."""
+        return self._contingency(request, services.contingency_update)
+
+    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="stand-down",
+        permission_classes=[requires("risks.add_triggerentry")],
+        filter_backends=[],
+    )
+    def stand_down(self, request, code=None):
+        """End the active contingency (a `stood_down` entry); the risk returns to the status it
+        had before the invocation."""
+        return self._contingency(request, services.contingency_stand_down)
+
 
 class AssessmentViewSet(
+    ApiView,
     CSVExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -86,6 +215,7 @@ class AssessmentViewSet(
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilter
     pagination_class = LogCursorPagination
+    lookup_value_regex = ID
     ordering_fields = ["assessed_at", "id"]
     ordering = ["-assessed_at", "-id"]
     csv_filename = "assessments.csv"
@@ -103,6 +233,8 @@ class AssessmentViewSet(
 
 
 class MitigationViewSet(
+    ApiView,
+    VersionedMixin,
     CSVExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -110,25 +242,261 @@ class MitigationViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Mitigation actions. GET of one answers an `ETag`; PUT/PATCH need it in `If-Match` (or
+    `version` in the body)."""
+
     queryset = MitigationAction.objects.select_related("risk", "owner_agency", "key_action")
     serializer_class = MitigationSerializer
     filterset_class = MitigationFilter
+    lookup_value_regex = ID
     ordering_fields = ["due_date", "id", "status", "percent_complete"]
     ordering = ["due_date", "id"]
     csv_filename = "mitigations.csv"
+    etag_kind = "mitigation"
 
     def perform_create(self, serializer):
-        serializer.instance = services.mitigation_create(
-            user=self.request.user, **serializer.validated_data
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = services.mitigation_create(user=self.request.user, **data)
+
+    def update(self, request, *args, **kwargs):
+        def save(mitigation, data, expected_version):
+            return services.mitigation_update(
+                mitigation=mitigation,
+                user=request.user,
+                expected_version=expected_version,
+                **data,
+            )
+
+        return self.versioned_update(
+            request,
+            partial=kwargs.get("partial", False),
+            write_serializer_class=MitigationSerializer,
+            save=save,
         )
+
+
+class TriggerEntryViewSet(
+    ApiView,
+    CSVExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The trigger log: contingencies invoked, updated and stood down, newest first. Append-only
+    (no PUT, PATCH or DELETE); each entry holds the hash of the one before it. Look an entry up
+    by its sequence number."""
+
+    queryset = selectors.trigger_log_list()
+    serializer_class = TriggerEntrySerializer
+    filterset_class = TriggerFilter
+    pagination_class = LogCursorPagination
+    lookup_field = "sequence"
+    lookup_value_regex = ID
+    ordering_fields = ["sequence", "recorded_at"]
+    ordering = ["-sequence"]
+    csv_filename = "triggers.csv"
+
+    @extend_schema(responses={200: ChainReportSerializer}, filters=False)
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def verify(self, request):
+        """Check the whole hash chain against its head. 200 whether or not it holds: `ok`
+        says which, and `first_bad_sequence` names the first bad entry."""
+        report = selectors.trigger_log_verify()
+        return Response(ChainReportSerializer(report).data)
+
+
+class IndicatorViewSet(
+    ApiView,
+    CSVExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Key risk indicators: a reading of `metric` that crosses `threshold` flags `risk` with an
+    open breach. Staff create and change them."""
+
+    queryset = (
+        Indicator.objects.select_related("risk", "metric")
+        .annotate(open_breach_count=_open_breach_count("indicator"))
+        .order_by("risk__code", "id")
+    )
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilter
+    lookup_value_regex = ID
+    ordering_fields = ["id", "risk__code", "threshold"]
+    ordering = ["risk__code", "id"]
+    csv_filename = "indicators.csv"
+
+    def perform_create(self, serializer):
+        indicator = services.indicator_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=indicator.pk)
 
     def perform_update(self, serializer):
-        serializer.instance = services.mitigation_update(
-            mitigation=serializer.instance, user=self.request.user, **serializer.validated_data
+        indicator = services.indicator_update(
+            indicator=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=indicator.pk)
+
+
+class BreachViewSet(
+    ApiView,
+    CSVExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Indicator breaches: each open one flags its risk for trigger review until Staff invoke
+    the contingency or dismiss it with a reason."""
+
+    queryset = IndicatorBreach.objects.select_related(
+        "indicator__risk", "indicator__metric", "reading", "resolved_by"
+    ).order_by("-detected_at", "-id")
+    serializer_class = BreachSerializer
+    filterset_class = BreachFilter
+    lookup_value_regex = ID
+    ordering_fields = ["detected_at", "id", "status"]
+    ordering = ["-detected_at", "-id"]
+    csv_filename = "breaches.csv"
+
+    def get_serializer_class(self):
+        return BreachDismissSerializer if self.action == "dismiss" else BreachSerializer
+
+    @extend_schema(
+        request=BreachDismissSerializer,
+        responses={
+            200: BreachSerializer,
+            **dict([error(409, "The breach is already resolved.")]),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[requires("risks.change_indicatorbreach")],
+        filter_backends=[],
+    )
+    def dismiss(self, request, pk=None):
+        """Clear the flag without invoking the contingency, saying why."""
+        breach = self.get_object()
+        serializer = BreachDismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        breach = services.indicator_breach_dismiss(
+            breach=breach, user=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(BreachSerializer(self.get_queryset().get(pk=breach.pk)).data)
+
+
+class ReviewViewSet(
+    ApiView,
+    CSVExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The board's quarterly reviews (read-only): attendees, decisions, acceptances and, once
+    final, the snapshot of every open risk's rating. Look one up by quarter, e.g. 2027-Q1."""
+
+    queryset = (
+        BoardReview.objects.select_related("created_by", "finalised_by")
+        .annotate(snapshot_count=Count("snapshots"))
+        .prefetch_related(
+            Prefetch(
+                "acceptances",
+                queryset=RiskAcceptance.objects.select_related("risk", "accepted_by"),
+            )
+        )
+        .order_by("-quarter")
+    )
+    serializer_class = BoardReviewSerializer
+    filterset_class = ReviewFilter
+    lookup_field = "quarter"
+    lookup_value_regex = r"[0-9]{4}-Q[1-4]"
+    ordering_fields = ["quarter", "meeting_date"]
+    ordering = ["-quarter"]
+    csv_filename = "reviews.csv"
+
+    @extend_schema(responses={200: ReviewSnapshotSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def snapshots(self, request, quarter=None):
+        """The rating, target, status and confidence of every open risk, frozen when the
+        review was finalised (none while it is a draft), highest score first."""
+        review = self.get_object()
+        rows = (
+            ReviewSnapshot.objects.filter(review=review)
+            .select_related("risk")
+            .order_by("-score", "risk__code")
+        )
+        page = self.paginate_queryset(rows)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            ReviewSnapshotSerializer(page, many=True, context=context).data
         )
 
 
-class HeatmapView(APIView):
+class HistoryPermission(permissions.IsAuthenticated):
+    """View permission on the model whose history is asked for."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        tracked = history.tracked_for(request.query_params.get("model"))
+        return request.user.has_perm(tracked.view_permission)
+
+
+class HistoryViewSet(ApiView, CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The change history of one kind of record, newest first: who changed what, when, with a
+    field-by-field diff against the previous record of the same object. `model` picks the
+    kind (default `risk`); foreign keys appear as ids."""
+
+    queryset = history.TRACKED[history.DEFAULT_MODEL].history_model.objects.all()
+    serializer_class = HistoryRecordSerializer
+    filterset_class = HistoryFilter
+    pagination_class = LogCursorPagination
+    permission_classes = [HistoryPermission]
+    ordering_fields = ["history_date", "history_id"]
+    ordering = ["-history_date", "-history_id"]
+    csv_filename = "history.csv"
+
+    @property
+    def tracked(self) -> history.Tracked:
+        return history.tracked_for(self.request.query_params.get("model"))
+
+    def get_queryset(self):
+        return history.history_list(self.tracked)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "model": self.tracked.name}
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = history.attach_changes(self.paginate_queryset(queryset), self.tracked)
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    def csv_rows(self, queryset):
+        context = self.get_serializer_context()
+        batch = []
+        for record in queryset.iterator(chunk_size=500):
+            batch.append(record)
+            if len(batch) == 500:
+                yield from self._csv_batch(batch, context)
+                batch = []
+        yield from self._csv_batch(batch, context)
+
+    def _csv_batch(self, batch, context):
+        for record in history.attach_changes(batch, self.tracked):
+            row = HistoryRecordSerializer(record, context=context).data
+            row["changes"] = "; ".join(
+                f"{c['field']}: {c['old']} -> {c['new']}" for c in row["changes"]
+            )
+            yield row
+
+
+class HeatmapView(ApiView, APIView):
     """The likelihood x impact grid: every cell, empty ones with count 0."""
 
     permission_classes = [requires("risks.view_risk")]
@@ -136,7 +504,12 @@ class HeatmapView(APIView):
     filterset_class = HeatmapFilter
     queryset = Risk.objects.all()
 
-    @extend_schema(responses=HeatmapSerializer)
+    @extend_schema(
+        responses={
+            200: HeatmapSerializer,
+            **dict([error(400, "An unknown filter value, named with its message.")]),
+        }
+    )
     def get(self, request):
         filterset = HeatmapFilter(
             request.query_params,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from roadmap.models import (
@@ -59,6 +60,12 @@ class PhaseSerializer(serializers.ModelSerializer):
         ]
 
 
+VERSION_HELP = (
+    "The record's version, raised by every save. On PATCH send the version you loaded (or the "
+    "If-Match header): a stale one is refused with what changed."
+)
+
+
 class KeyActionSerializer(serializers.ModelSerializer):
     phase = serializers.SlugRelatedField(slug_field="number", read_only=True)
     lead_agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
@@ -80,6 +87,39 @@ class KeyActionSerializer(serializers.ModelSerializer):
             "cost_per_year",
             "success_metric",
             "status",
+            "version",
+        ]
+
+
+# Named like the read side, so the schema's request body is PatchedKeyActionRequest and the
+# status choices are one enum.
+@extend_schema_serializer(component_name="KeyAction")
+class KeyActionWriteSerializer(serializers.ModelSerializer):
+    """What Staff may change on a key action (its phase and place in the plan stay)."""
+
+    lead_agencies = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Agency.objects.all(), required=False
+    )
+    version = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, help_text=VERSION_HELP
+    )
+
+    class Meta:
+        model = KeyAction
+        fields = [
+            "title",
+            "lead_actor",
+            "lead_agencies",
+            "timeline",
+            "start_month",
+            "end_month",
+            "resources_needed",
+            "cost_low_usd",
+            "cost_high_usd",
+            "cost_per_year",
+            "success_metric",
+            "status",
+            "version",
         ]
 
 
@@ -97,6 +137,29 @@ class MetricReadingSerializer(serializers.ModelSerializer):
         model = MetricReading
         fields = ["id", "metric", "observed_on", "value", "source", "note", "recorded_by"]
         read_only_fields = ["id", "metric", "recorded_by"]
+
+
+class MetricReadingInputSerializer(serializers.ModelSerializer):
+    """A reading Staff record; one that crosses an indicator's threshold flags its risk."""
+
+    class Meta:
+        model = MetricReading
+        fields = ["observed_on", "value", "source", "note"]
+        # The service checks one reading per metric, day and source (metric is in the URL).
+        validators = []
+
+
+class RecordedReadingSerializer(MetricReadingSerializer):
+    flagged_risks = serializers.SerializerMethodField(
+        help_text="Codes of the risks this reading flagged (an indicator breach each)."
+    )
+
+    class Meta(MetricReadingSerializer.Meta):
+        fields = [*MetricReadingSerializer.Meta.fields, "flagged_risks"]
+
+    def get_flagged_risks(self, reading: MetricReading) -> list[str]:
+        breaches = reading.indicator_breaches.select_related("indicator__risk")
+        return sorted({b.indicator.risk.code for b in breaches})
 
 
 class MetricSerializer(serializers.ModelSerializer):
@@ -118,4 +181,31 @@ class MetricSerializer(serializers.ModelSerializer):
             "phases",
             "targets",
             "readings",
+            "version",
+        ]
+
+
+@extend_schema_serializer(component_name="Metric")
+class MetricWriteSerializer(serializers.ModelSerializer):
+    """What Staff may change on a metric's definition; readings have their own endpoint."""
+
+    phases = serializers.SlugRelatedField(
+        slug_field="number", many=True, queryset=Phase.objects.all(), required=False
+    )
+    version = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, help_text=VERSION_HELP
+    )
+
+    class Meta:
+        model = Metric
+        fields = [
+            "name",
+            "unit",
+            "milestone_year",
+            "direction",
+            "baseline",
+            "baseline_low",
+            "baseline_high",
+            "phases",
+            "version",
         ]

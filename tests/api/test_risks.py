@@ -98,9 +98,16 @@ def test_create_without_rationale_is_refused(api, staff_member):
     assert not Risk.objects.filter(code="R7").exists()
 
 
+def _if_match(client, path: str) -> dict[str, str]:
+    """The ETag of a GET, to send back as If-Match with a change."""
+    return {"If-Match": client.get(path).headers["ETag"]}
+
+
 def test_patch_cannot_change_the_rating(api, staff_member):
     RiskFactory(code="R8", likelihood=3, impact=3)
-    response = api(staff_member).patch("/api/v1/risks/R8/", {"likelihood": 5})
+    client = api(staff_member)
+    path = "/api/v1/risks/R8/"
+    response = client.patch(path, {"likelihood": 5}, headers=_if_match(client, path))
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "assessment" in response.json()["likelihood"][0]
     assert Risk.objects.get(code="R8").likelihood == 3
@@ -108,11 +115,15 @@ def test_patch_cannot_change_the_rating(api, staff_member):
 
 def test_patch_changes_descriptive_fields(api, staff_member):
     RiskFactory(code="R8")
-    response = api(staff_member).patch(
-        "/api/v1/risks/R8/", {"title": "Renamed", "status": "monitoring"}
+    client = api(staff_member)
+    path = "/api/v1/risks/R8/"
+    response = client.patch(
+        path, {"title": "Renamed", "status": "monitoring"}, headers=_if_match(client, path)
     )
     assert response.status_code == HTTPStatus.OK, response.text
     assert response.json()["title"] == "Renamed"
+    assert response.json()["version"] == 2
+    assert response.headers["ETag"] == '"risk-R8-v2"'
     assert Risk.objects.get(code="R8").status == "monitoring"
 
 
