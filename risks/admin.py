@@ -3,11 +3,20 @@ mitigations goes through risks/services.py, so the admin and the API obey the sa
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import update_wrapper
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -16,8 +25,10 @@ from risks.forms import (
     RATING_FIELDS,
     WORKFLOW_STATUSES,
     BreachDismissForm,
+    ContingencyEntryForm,
     MitigationAdminForm,
     RiskAdminForm,
+    RiskCloseForm,
     TriggerEntryAdminForm,
 )
 from risks.models import (
@@ -46,9 +57,11 @@ from risks.services import (
     mitigation_create,
     mitigation_update,
     risk_assess,
+    risk_close,
     risk_create,
     risk_update,
 )
+from roadmap.conflicts import StateConflict
 
 OVERDUE = '{} <strong style="color:#b50909">overdue</strong>'
 
@@ -91,10 +104,32 @@ def _form_values(instance: Model, form) -> dict:
     return _values(instance, [name for name in form.base_fields if name in model_fields])
 
 
-def _adopt(obj: Model, saved: Model) -> None:
+def adopt_saved(obj: Model, saved: Model) -> None:
     """Point the admin's unsaved object at the row a service created, for the log and redirect."""
     obj.pk = saved.pk
     obj.refresh_from_db()
+
+
+def errors_onto_form(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's refusal, shown where the user typed: on its field, else above the form."""
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, field_messages in errors.items():
+        form.add_error(field if field in form.fields else None, field_messages)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The change history is a record to read, for Staff and auditors alike. simple-history's
+    revert saves an old copy through save_model for anyone who may merely *view* the record,
+    past the version check and the workflow rules; here old versions are shown, never saved.
+    To undo a change, edit the record again: that goes through its service."""
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ServiceErrorsMixin:
@@ -121,9 +156,7 @@ class ServiceErrorsMixin:
         class WithServiceError(form_class):
             def clean(self):
                 cleaned = super().clean()
-                errors = error.message_dict if hasattr(error, "error_dict") else {None: error}
-                for field, messages in errors.items():
-                    self.add_error(field if field in self.fields else None, messages)
+                errors_onto_form(self, error)
                 return cleaned
 
         return WithServiceError
@@ -213,8 +246,92 @@ class MitigationInline(VersionFieldMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("risk", "owner_agency", "key_action")
 
 
+# --- Actions on one risk: contingencies and closure, each its own page with a form ----------
+
+
+def _contingency(service: Callable, done: str) -> Callable[..., str]:
+    def perform(*, risk: Risk, user, data: dict) -> str:
+        entry = service(risk=risk, user=user, **data)
+        return f"{done} for {risk.code}: trigger log entry #{entry.sequence}."
+
+    return perform
+
+
+def _close(*, risk: Risk, user, data: dict) -> str:
+    # risk_close decides from the status of the instance it is given and saves all of it:
+    # give it the row as it stands now, locked, not the copy this page loaded.
+    with transaction.atomic():
+        locked = Risk.objects.select_for_update().get(pk=risk.pk)
+        risk_close(risk=locked, reason=data["closure_reason"], user=user)
+    return f"{risk.code} is closed."
+
+
+def _contingency_available(risk: Risk) -> bool:
+    return risk.status not in (Risk.Status.CONTINGENCY_ACTIVE, Risk.Status.CLOSED)
+
+
+def _contingency_active(risk: Risk) -> bool:
+    return risk.status == Risk.Status.CONTINGENCY_ACTIVE
+
+
+@dataclass(frozen=True)
+class RiskAction:
+    """A button on the risk's page and the form behind it. `available` only decides whether
+    the button shows; the service alone decides whether the action is allowed."""
+
+    slug: str
+    label: str
+    permission: str
+    form_class: type[forms.Form]
+    available: Callable[[Risk], bool]
+    perform: Callable[..., str]
+    shows_contingency: bool = True
+
+    @property
+    def url_name(self) -> str:
+        return f"risks_risk_{self.slug.replace('-', '_')}"
+
+
+RISK_ACTIONS = (
+    RiskAction(
+        slug="invoke-contingency",
+        label="Invoke contingency",
+        permission="risks.add_triggerentry",
+        form_class=ContingencyEntryForm,
+        available=_contingency_available,
+        perform=_contingency(contingency_invoke, "Contingency invoked"),
+    ),
+    RiskAction(
+        slug="contingency-update",
+        label="Add update",
+        permission="risks.add_triggerentry",
+        form_class=ContingencyEntryForm,
+        available=_contingency_active,
+        perform=_contingency(contingency_update, "Contingency update recorded"),
+    ),
+    RiskAction(
+        slug="stand-down",
+        label="Stand down",
+        permission="risks.add_triggerentry",
+        form_class=ContingencyEntryForm,
+        available=_contingency_active,
+        perform=_contingency(contingency_stand_down, "Contingency stood down"),
+    ),
+    RiskAction(
+        slug="close",
+        label="Close risk",
+        permission="risks.change_risk",
+        form_class=RiskCloseForm,
+        # Offered while a contingency is active too: risk_close then says what to do first.
+        available=lambda risk: risk.status != Risk.Status.CLOSED,
+        perform=_close,
+        shows_contingency=False,
+    ),
+)
+
+
 @admin.register(Risk)
-class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
     form = RiskAdminForm
     list_filter = (
         "phases",
@@ -231,6 +348,72 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
     filter_horizontal = ("phases",)
     inlines = (AssessmentInline, MitigationInline)
     list_per_page = 50
+
+    def get_urls(self):
+        return [
+            path(
+                f"<int:risk_id>/{action.slug}/",
+                self._guarded(self.risk_action_view, action),
+                name=action.url_name,
+            )
+            for action in RISK_ACTIONS
+        ] + super().get_urls()
+
+    def _guarded(self, view, action: RiskAction):
+        """The admin's own wrapper (staff only, CSRF, never cached), after a permission check
+        that answers 403 rather than the admin's login page to a signed-in user without it."""
+        admin_view = self.admin_site.admin_view(view)
+
+        def guarded(request, *args, **kwargs):
+            if request.user.is_authenticated and not request.user.has_perm(action.permission):
+                raise PermissionDenied
+            return admin_view(request, *args, action=action, **kwargs)
+
+        return update_wrapper(guarded, view)
+
+    def risk_action_view(self, request, risk_id: int, action: RiskAction):
+        risk = get_object_or_404(Risk, pk=risk_id)
+        change_url = reverse("admin:risks_risk_change", args=(risk.pk,))
+        form = action.form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                done = action.perform(risk=risk, user=request.user, data=form.cleaned_data)
+            except StateConflict as conflict:
+                # The risk moved on (often: someone else acted first); the form keeps its text.
+                self.message_user(request, " ".join(conflict.messages), messages.ERROR)
+            except ValidationError as error:
+                errors_onto_form(form, error)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(change_url)
+        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {})
+        entries = []
+        if action.shows_contingency:
+            entries = risk.trigger_entries.select_related("recorded_by").order_by("-sequence")
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action.label}: {risk.code}",
+            "opts": self.opts,
+            "original": risk,
+            "action": action,
+            "available": action.available(risk),
+            "adminform": adminform,
+            "errors": helpers.AdminErrorList(form, []),
+            "media": self.media + adminform.media,
+            "change_url": change_url,
+            "recent_entries": entries[:5],
+        }
+        return TemplateResponse(request, "admin/risks/risk/action_form.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["risk_actions"] = [
+                (action.label, reverse(f"admin:{action.url_name}", args=(obj.pk,)))
+                for action in RISK_ACTIONS
+                if action.available(obj) and request.user.has_perm(action.permission)
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_inlines(self, request, obj):
         # A new risk has no assessments to show: risk_create records its first one.
@@ -335,15 +518,10 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
             if self.has_change_permission(request, obj):
                 fieldsets[0][1]["fields"] += ("expected_version",)
             fieldsets[-1][1]["fields"] += ("trigger_log",)
-            fieldsets.append(
-                (
-                    "Closure",
-                    {
-                        "classes": ("collapse",),
-                        "fields": ("closure_reason", "closed_by", "closed_at"),
-                    },
-                )
-            )
+        if obj is not None and obj.status == Risk.Status.CLOSED:
+            # First on the page of a closed risk: why, by whom and when it left the register.
+            closure = ("closure_reason", "closed_by", "closed_at")
+            fieldsets.insert(0, ("Closed", {"fields": closure}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -397,7 +575,7 @@ class RiskAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
                     user=request.user,
                     expected_version=expected,
                 )
-        _adopt(obj, risk)
+        adopt_saved(obj, risk)
 
     def save_related(self, request, form, formsets, change):
         # risk_create and risk_update have already set the many-to-many fields.
@@ -457,7 +635,7 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(MitigationAction)
-class MitigationActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+class MitigationActionAdmin(VersionFieldMixin, ServiceErrorsMixin, HistoryAdmin):
     form = MitigationAdminForm
     list_display = (
         "risk_code",
@@ -495,7 +673,7 @@ class MitigationActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistory
                 **form.model_data(),
             )
         else:
-            _adopt(obj, mitigation_create(user=request.user, **form.model_data()))
+            adopt_saved(obj, mitigation_create(user=request.user, **form.model_data()))
 
 
 @admin.register(RatingLevel)
@@ -570,7 +748,7 @@ class TriggerEntryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         text = {name: form.cleaned_data[name] for name in form.cleaned_data if name != "kind"}
-        _adopt(obj, CONTINGENCY_WRITES[form.cleaned_data["kind"]](user=request.user, **text))
+        adopt_saved(obj, CONTINGENCY_WRITES[form.cleaned_data["kind"]](user=request.user, **text))
 
 
 @admin.register(TriggerChainHead)
@@ -590,7 +768,7 @@ class TriggerChainHeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class IndicatorAdmin(ServiceErrorsMixin, HistoryAdmin):
     list_display = ("risk", "metric", "comparison", "threshold", "active")
     list_filter = ("active", "comparison", "metric")
     search_fields = ("risk__code", "risk__title", "metric__name", "description")
@@ -602,11 +780,11 @@ class IndicatorAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
         if change:
             indicator_update(indicator=obj, user=request.user, **_values(obj, form.changed_data))
         else:
-            _adopt(obj, indicator_create(user=request.user, **_form_values(obj, form)))
+            adopt_saved(obj, indicator_create(user=request.user, **_form_values(obj, form)))
 
 
 @admin.register(IndicatorBreach)
-class IndicatorBreachAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class IndicatorBreachAdmin(ServiceErrorsMixin, HistoryAdmin):
     """Breaches come from readings; Staff dismiss an open one with a reason, or invoke the
     risk's contingency (a trigger log entry), which resolves it."""
 
@@ -696,7 +874,7 @@ class AcceptanceInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(BoardReview)
-class BoardReviewAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class BoardReviewAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = ("quarter", "meeting_date", "status", "finalised_at", "finalised_by")
     list_filter = ("status",)
     search_fields = ("quarter", "attendees", "decisions")
@@ -715,7 +893,7 @@ class ReviewSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RiskAcceptance)
-class RiskAcceptanceAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class RiskAcceptanceAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = ("risk", "review", "accepted_on", "expires_on", "accepted_by")
     list_filter = ("review",)
     search_fields = ("risk__code", "risk__title", "rationale")

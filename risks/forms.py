@@ -158,3 +158,39 @@ class BreachDismissForm(forms.ModelForm):
                 "record a trigger log entry for the risk instead."
             )
         }
+
+
+def _text(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+
+
+class ContingencyEntryForm(forms.Form):
+    """Invoking, updating or standing down a contingency: the text of its trigger log entry.
+    The entry is append-only and hashed into the chain, so it is checked before it is written."""
+
+    reason = _text(
+        "Reason",
+        required=True,
+        help_text="Why now: the trigger condition met, the progress made, or why it is over.",
+    )
+    evidence = _text("Evidence", help_text="Readings, reports or sources that support it.")
+    actions_taken = _text("Actions taken")
+    authorised_by = forms.CharField(
+        label="Authorised by",
+        required=False,
+        max_length=TriggerEntry._meta.get_field("authorised_by").max_length,
+        help_text="The official who authorised it, as they sign.",
+    )
+
+
+class RiskCloseForm(forms.Form):
+    closure_reason = _text(
+        "Closure reason",
+        required=True,
+        help_text="Why the risk leaves the register. It is kept with the risk, read-only.",
+    )
