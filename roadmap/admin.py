@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from risks.admin import ServiceErrorsMixin, VersionFieldMixin
+from risks.admin import HistoryAdmin, ServiceErrorsMixin, VersionFieldMixin, adopt_saved
 from risks.forms import VersionedForm
 from risks.services import indicators_evaluate
 from roadmap.models import (
@@ -22,7 +21,12 @@ from roadmap.models import (
     Phase,
     PhaseObjective,
 )
-from roadmap.services import key_action_update, metric_reading_record, metric_update
+from roadmap.services import (
+    key_action_create,
+    key_action_update,
+    metric_reading_record,
+    metric_update,
+)
 
 
 def reading_save(reading: MetricReading, *, user) -> MetricReading:
@@ -87,7 +91,7 @@ class LegislativeRequirementInline(admin.TabularInline):
 
 
 @admin.register(Phase)
-class PhaseAdmin(admin.ModelAdmin):
+class PhaseAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     list_display = ("number", "name", "start_year", "end_year")
     list_display_links = ("number", "name")
     search_fields = ("name",)
@@ -97,7 +101,6 @@ class PhaseAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not KeyAction:
             return super().save_formset(request, form, formset, change)
-        # New key actions are plain rows; a changed one goes through key_action_update.
         formset.save(commit=False)  # collects new and changed rows for the log; saves nothing
         row_forms = {id(row.instance): row for row in formset.forms}
         for action, _ in formset.changed_objects:
@@ -108,9 +111,12 @@ class PhaseAdmin(admin.ModelAdmin):
                 expected_version=row.version_loaded,
                 **row.model_data(),
             )
-        for action in formset.new_objects:
-            action.save()
-            row_forms[id(action)].save_m2m()
+        formset.new_objects = [
+            key_action_create(
+                user=request.user, **{**row_forms[id(action)].model_data(), "phase": form.instance}
+            )
+            for action in formset.new_objects
+        ]
         return None
 
 
@@ -158,7 +164,7 @@ class GovernanceBodyAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeyAction)
-class KeyActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+class KeyActionAdmin(VersionFieldMixin, ServiceErrorsMixin, HistoryAdmin):
     form = VersionedForm
     list_display = ("phase", "title", "leads", "timeline", "status")
     list_display_links = ("title",)
@@ -177,18 +183,17 @@ class KeyActionAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            return super().save_model(request, obj, form, change)
+            adopt_saved(obj, key_action_create(user=request.user, **form.model_data()))
+            return
         key_action_update(
             key_action=obj,
             user=request.user,
             expected_version=form.version_loaded,
             **form.model_data(),
         )
-        return None
 
     def save_related(self, request, form, formsets, change):
-        if not change:  # key_action_update has set the lead agencies of a changed one
-            form.save_m2m()
+        # key_action_create and key_action_update have set the lead agencies.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
@@ -211,7 +216,7 @@ class MetricReadingInline(admin.TabularInline):
 
 
 @admin.register(Metric)
-class MetricAdmin(VersionFieldMixin, ServiceErrorsMixin, SimpleHistoryAdmin):
+class MetricAdmin(VersionFieldMixin, ServiceErrorsMixin, HistoryAdmin):
     form = VersionedForm
     list_display = ("position", "name", "unit", "milestone_year", "direction", "baseline")
     list_display_links = ("name",)
@@ -262,7 +267,7 @@ class MetricTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricReading)
-class MetricReadingAdmin(ServiceErrorsMixin, SimpleHistoryAdmin):
+class MetricReadingAdmin(ServiceErrorsMixin, HistoryAdmin):
     list_display = ("metric", "observed_on", "value", "source", "recorded_by")
     list_filter = ("metric",)
     search_fields = ("metric__name", "source", "note")

@@ -66,3 +66,14 @@ def metric_update(*, metric: Metric, user, expected_version: int | None = None, 
     if phases is not None:
         metric.phases.set(phases)
     return metric
+
+
+@transaction.atomic
+def key_action_create(*, user, lead_agencies=(), **fields) -> KeyAction:
+    """Add a key action to the plan, with its lead agencies."""
+    key_action = KeyAction(**fields)
+    key_action._history_user = user
+    key_action.full_clean()
+    key_action.save()
+    key_action.lead_agencies.set(lead_agencies)
+    return key_action
