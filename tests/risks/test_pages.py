@@ -8,6 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from risks.services import review_create, review_finalise, risk_accept, risk_assess
 from roadmap.services import metric_reading_record
@@ -244,3 +245,12 @@ def test_risk_page_shows_trigger_log_breaches_acceptances_and_snapshots(
     for _ in range(5):
         TriggerEntryFactory(risk=risk, recorded_by=staff_member, kind="update", reason="Progress.")
     assert _queries(board_client, "/risks/T1/") == few
+
+
+def test_heatmap_as_of_compares_with_the_review_final_by_then(board_client, board_member):
+    RiskFactory(code="T1")
+    _final_review(board_member)
+    today = timezone.localdate()
+    assert board_client.get("/heatmap/").context["movement"].review.quarter == "2027-Q1"
+    past = board_client.get(f"/heatmap/?as_of={today - datetime.timedelta(days=1)}")
+    assert past.context["movement"].review is None

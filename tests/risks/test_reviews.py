@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from http import HTTPStatus
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from risks import services
 from risks.models import BoardReview, ReviewSnapshot, Risk, RiskAcceptance
-from risks.services import review_create, review_finalise, review_update, risk_accept, risk_close
+from risks.services import (
+    review_create,
+    review_finalise,
+    review_update,
+    risk_accept,
+    risk_assess,
+    risk_close,
+)
 from roadmap.conflicts import StateConflict
 from tests.factories import RiskFactory
 
@@ -222,8 +234,6 @@ def test_acceptance_service_refuses_non_board_users(staff_member, draft):
 
 
 def test_final_review_shows_its_grid_and_what_changed(client, board_member, staff_member):
-    from risks.services import risk_assess
-
     moving = RiskFactory(code="T1", likelihood=3, impact=3)
     RiskFactory(code="T2", likelihood=2, impact=2)
     first = review_create(
@@ -246,3 +256,71 @@ def test_final_review_shows_its_grid_and_what_changed(client, board_member, staf
     assert [c.code for c in changes.left] == ["T2"]
     html = client.get("/reviews/2027-Q2/").content.decode()
     assert f"← from {WAS_3_BY_3}" in html
+
+
+def _queries(client, path) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == HTTPStatus.OK
+    return len(queries)
+
+
+def _review(user, quarter: str, *, final: bool) -> BoardReview:
+    review = review_create(
+        user=user, quarter=quarter, meeting_date=datetime.date(2027, 3, 1), attendees="A"
+    )
+    return review_finalise(review=review, user=user) if final else review
+
+
+def test_review_pages_queries_do_not_grow(client, board_member, staff_member):
+    client = _as(client, board_member)
+    RiskFactory.create_batch(3, response=Risk.Response.ACCEPT)
+    _review(board_member, "2027-Q1", final=True)
+    _review(board_member, "2027-Q2", final=True)
+    _review(board_member, "2027-Q3", final=False)
+    paths = ("/reviews/", "/reviews/2027-Q2/", "/reviews/2027-Q3/")
+    few = [_queries(client, path) for path in paths]
+    for risk in RiskFactory.create_batch(30, response=Risk.Response.ACCEPT):
+        risk_assess(risk=risk, likelihood=5, impact=5, rationale="Worse.", user=staff_member)
+    review_finalise(review=BoardReview.objects.get(quarter="2027-Q3"), user=board_member)
+    _review(board_member, "2027-Q4", final=False)
+    paths = ("/reviews/", "/reviews/2027-Q3/", "/reviews/2027-Q4/")
+    assert [_queries(client, path) for path in paths] == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_finalisations_snapshot_once(monkeypatch, board_member):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers anyway")
+    RiskFactory(code="T1")
+    review = review_create(
+        user=board_member, quarter="2027-Q1", meeting_date=datetime.date(2027, 3, 1), attendees="A"
+    )
+    locked = services._review_locked
+
+    def slow_lock(review):
+        # Hold the lock a moment, so the second finaliser really does wait for the first.
+        row = locked(review)
+        time.sleep(0.2)
+        return row
+
+    monkeypatch.setattr(services, "_review_locked", slow_lock)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def finalise():
+        try:
+            barrier.wait()
+            review_finalise(review=review, user=board_member)
+            outcomes.append("final")
+        except StateConflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finalise) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["final", "refused"]
+    assert ReviewSnapshot.objects.count() == 1
