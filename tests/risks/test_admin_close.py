@@ -32,6 +32,7 @@ def risk(db):
 
 def test_closing_with_a_reason_records_it_with_who_and_when(staff_client, staff_member, risk):
     assert close_url(risk) in staff_client.get(change_page(risk)).text
+    assert staff_client.get(close_url(risk)).status_code == HTTPStatus.OK
 
     response = staff_client.post(close_url(risk), {"closure_reason": REASON}, follow=True)
 
