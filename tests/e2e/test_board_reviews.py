@@ -102,3 +102,18 @@ def test_draft_review_page_with_its_forms_is_accessible(
     page.wait_for_load_state()
     assert page.locator("[role=alert]").count() >= 2
     assert axe() == []
+
+
+@pytest.mark.parametrize(("path", "target"), [("/", "R1"), ("/reviews/", "2027-Q1")])
+def test_keyboard_reaches_links(sign_in, board_member, seed, live_server, path, target):
+    _final_review(board_member)
+    page = sign_in(board_member)
+    page.goto(f"{live_server.url}{path}")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == target:
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline == "solid"  # the focus is visible
+            break
+    else:
+        pytest.fail(f"{target}'s link on {path} is not reachable with the keyboard")
