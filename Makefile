@@ -81,3 +81,15 @@ restore: migrate
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Speed at scale, on PostgreSQL only (docs/benchmarks.md). DATABASE_URL defaults to
+# postgres://postgres@127.0.0.1:5432/bench, dropped and rebuilt (migrate, seed,
+# generate_register --risks 10000) when it lacks the generated risks. `make load` serves it
+# with gunicorn and drives it with wrk. Extra options: BENCH_ARGS=..., LOAD_ARGS=...
+.PHONY: bench load
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+load: install
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/load.py --workers $(WORKERS) $(LOAD_ARGS)
