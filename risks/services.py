@@ -73,6 +73,7 @@ def risk_assess(
     risk.confidence = confidence
     risk.last_assessed_at = assessment.assessed_at
     risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
+    risk._history_user = user
     risk.full_clean()
     rating_fields = ["likelihood", "impact", "score", "confidence", "last_assessed_at"]
     risk.save(update_fields=[*rating_fields, "next_review_due", "version", "updated_at"])
@@ -108,21 +109,29 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
 
 @transaction.atomic
 def risk_close(*, risk: Risk, reason: str, user) -> Risk:
-    """Retire a risk: it keeps its history and leaves the active register."""
+    """Retire a risk: it keeps its history and leaves the active register.
+
+    Reads the row under lock: the status that counts is the current one, and only the
+    closure fields are written, never stale copies of the others."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"closure_reason": "Say why the risk is being closed."})
-    if risk.status == Risk.Status.CLOSED:
-        raise ValidationError("This risk is already closed.")
-    if risk.status == Risk.Status.CONTINGENCY_ACTIVE:
-        raise ValidationError("Stand down the active contingency before closing the risk.")
-    risk.status = Risk.Status.CLOSED
-    risk.closure_reason = reason
-    risk.closed_by = user
-    risk.closed_at = timezone.now()
-    risk.next_review_due = None
-    risk.full_clean()
-    risk.save()
+    locked = Risk.objects.select_for_update().get(pk=risk.pk)
+    if locked.status == Risk.Status.CLOSED:
+        raise StateConflict("This risk is already closed.")
+    if locked.status == Risk.Status.CONTINGENCY_ACTIVE:
+        raise StateConflict("Stand down the active contingency before closing the risk.")
+    locked.status = Risk.Status.CLOSED
+    locked.closure_reason = reason
+    locked.closed_by = user
+    locked.closed_at = timezone.now()
+    locked.next_review_due = None
+    locked._history_user = user
+    locked.full_clean()
+    closure = ["status", "closure_reason", "closed_by", "closed_at", "next_review_due"]
+    locked.save(update_fields=[*closure, "version", "updated_at"])
+    for field in [*closure, "version", "updated_at"]:
+        setattr(risk, field, getattr(locked, field))
     return risk
 
 
@@ -153,6 +162,7 @@ def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fiel
     m2m = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
     for name, value in fields.items():
         setattr(risk, name, value)
+    risk._history_user = user  # the history names the editor outside a request too
     risk.full_clean()
     risk.save()
     for name, values in m2m.items():
@@ -171,6 +181,7 @@ def _check_due_date(mitigation: MitigationAction) -> None:
 @transaction.atomic
 def mitigation_create(*, user, **fields) -> MitigationAction:
     mitigation = MitigationAction(**fields)
+    mitigation._history_user = user
     mitigation.full_clean()
     _check_due_date(mitigation)
     mitigation.save()
@@ -184,6 +195,7 @@ def mitigation_update(
     version_check(mitigation, expected_version)
     for name, value in fields.items():
         setattr(mitigation, name, value)
+    mitigation._history_user = user
     mitigation.full_clean()
     _check_due_date(mitigation)
     mitigation.save()

@@ -47,6 +47,7 @@ def key_action_update(
     lead_agencies = fields.pop("lead_agencies", None)
     for name, value in fields.items():
         setattr(key_action, name, value)
+    key_action._history_user = user
     key_action.full_clean()
     key_action.save()
     if lead_agencies is not None:
@@ -61,6 +62,7 @@ def metric_update(*, metric: Metric, user, expected_version: int | None = None, 
     phases = fields.pop("phases", None)
     for name, value in fields.items():
         setattr(metric, name, value)
+    metric._history_user = user
     metric.full_clean()
     metric.save()
     if phases is not None:

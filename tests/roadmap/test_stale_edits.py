@@ -87,3 +87,11 @@ def test_every_editable_record_refuses_a_stale_save(staff_member, factory, updat
             **{keyword: record}, user=staff_member, expected_version=version, **{field: "second"}
         )
     assert getattr(model.objects.get(pk=record.pk), field) == "first"
+
+
+def test_history_names_the_editor_outside_a_request(staff_member):
+    risk = RiskFactory(title="Before")
+    risk_update(risk=risk, user=staff_member, title="After")
+    latest = risk.history.latest()
+    assert latest.history_user == staff_member
+    assert latest.diff_against(latest.prev_record).changed_fields == ["title"]
