@@ -191,7 +191,11 @@ class IdFilter(filters.NumberFilter):
 
 class IndicatorFilter(_LogFilter):
     metric = IdFilter(field_name="metric_id", help_text="Metric id.")
-    active = filters.BooleanFilter()
+    active = filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="true or false.",
+    )
     comparison = filters.ChoiceFilter(choices=Indicator.Comparison.choices)
 
     class Meta:

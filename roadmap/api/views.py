@@ -57,10 +57,9 @@ class PhaseViewSet(ReadOnlyViewSet):
     csv_filename = "phases.csv"
 
 
-class VersionedPatchViewSet(VersionedMixin, mixins.UpdateModelMixin, ReadOnlyViewSet):
-    """Read for every role; PATCH for Staff, with If-Match (or `version`)."""
+class VersionedPatchViewSet(VersionedMixin, ReadOnlyViewSet):
+    """Read for every role; PATCH (no PUT) for Staff, with If-Match (or `version`)."""
 
-    http_method_names = ["get", "patch", "head", "options"]
     write_serializer_class: type = KeyActionWriteSerializer
 
     def get_serializer_class(self):

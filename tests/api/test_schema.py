@@ -23,10 +23,46 @@ def test_schema_documents_every_resource(client, auditor):
         "key-actions",
         "metrics",
         "heatmap",
+        "triggers",
+        "indicators",
+        "breaches",
+        "reviews",
+        "history",
     ]:
         assert f"/api/v1/{resource}/" in paths
+    for path in [
+        "/api/v1/risks/{code}/invoke-contingency/",
+        "/api/v1/risks/{code}/stand-down/",
+        "/api/v1/risks/{code}/contingency-update/",
+        "/api/v1/triggers/verify/",
+        "/api/v1/breaches/{id}/dismiss/",
+        "/api/v1/metrics/{id}/readings/",
+        "/api/v1/reviews/{quarter}/snapshots/",
+    ]:
+        assert path in paths
     risk_params = {p["name"] for p in paths["/api/v1/risks/"]["get"]["parameters"]}
     assert {"phase", "agency", "rating", "score_min", "review_overdue", "as_of"} <= risk_params
+    history_params = {p["name"] for p in paths["/api/v1/history/"]["get"]["parameters"]}
+    assert {"model", "object", "risk", "user", "after", "before", "cursor"} <= history_params
+
+
+def test_every_operation_documents_its_errors(client, auditor):
+    client.force_login(auditor)
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert "400" in codes, (method, path)
+    patch = paths["/api/v1/risks/{code}/"]["patch"]
+    assert {"409", "412", "428"} <= set(patch["responses"])
+    assert "If-Match" in {p["name"] for p in patch["parameters"]}
+    assert "ETag" in paths["/api/v1/risks/{code}/"]["get"]["responses"]["200"]["headers"]
+    invoke = paths["/api/v1/risks/{code}/invoke-contingency/"]["post"]
+    assert {"201", "400", "403", "404", "409"} <= set(invoke["responses"])
 
 
 def test_docs_page_uses_local_assets_only(client, auditor):

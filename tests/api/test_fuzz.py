@@ -1,0 +1,119 @@
+"""Every documented operation, fuzzed from the OpenAPI schema (schemathesis) against the live
+server with an auditor's and a staff member's token: no input may cause a 5xx."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import schemathesis
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, Phase, given, settings
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import UserRateThrottle
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+
+from risks.models import Assessment, BoardReview, IndicatorBreach, MitigationAction, Risk
+from roadmap.models import KeyAction, Metric
+from roadmap.services import metric_reading_record
+from tests.factories import IndicatorFactory, TriggerEntryFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Per operation and generation mode (valid input, then invalid): bounded and repeatable.
+EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
+
+
+def _schema() -> dict:
+    raw = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))
+
+
+def _path_parameters(staff_member) -> dict[str, dict]:
+    """Real records for each resource's path parameter, so fuzzing reaches past the 404."""
+    metric = Metric.objects.order_by("pk").first()
+    indicator = IndicatorFactory(risk=Risk.objects.get(code="R5"), metric=metric, threshold=1)
+    metric_reading_record(
+        metric=metric,
+        observed_on=datetime.date(2027, 1, 1),
+        value=5,
+        source="Fuzz",
+        user=staff_member,
+    )
+    entry = TriggerEntryFactory(risk=Risk.objects.get(code="R2"), recorded_by=staff_member)
+    BoardReview.objects.create(
+        quarter="2027-Q1",
+        meeting_date=datetime.date(2027, 3, 31),
+        attendees="Chair",
+        created_by=staff_member,
+    )
+    return {
+        "risks": {"code": "R3"},
+        "agencies": {"code": "STATE"},
+        "phases": {"number": 1},
+        "reviews": {"quarter": "2027-Q1"},
+        "triggers": {"sequence": entry.sequence},
+        "assessments": {"id": Assessment.objects.order_by("pk").first().pk},
+        "mitigations": {"id": MitigationAction.objects.order_by("pk").first().pk},
+        "key-actions": {"id": KeyAction.objects.order_by("pk").first().pk},
+        "metrics": {"id": metric.pk},
+        "indicators": {"id": indicator.pk},
+        "breaches": {"id": IndicatorBreach.objects.order_by("pk").first().pk},
+    }
+
+
+def _fuzz(operation, mode, *, base_url: str, auth: dict, path_parameters: dict) -> None:
+    @settings(
+        max_examples=EXAMPLES[mode],
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
+    def run(case):
+        response = case.call(base_url=base_url, headers=auth)
+        case.validate_response(response, checks=[not_a_server_error])
+
+    run()
+
+
+@pytest.mark.parametrize("persona", ["auditor", "staff_member"])
+def test_no_documented_operation_answers_5xx(request, live_server, seed, monkeypatch, persona):
+    # The fuzzing sends more requests than the hourly user rate allows.
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": None})
+    user = request.getfixturevalue(persona)
+    staff_member = request.getfixturevalue("staff_member")
+    token, _ = Token.objects.get_or_create(user=user)
+    auth = {"Authorization": f"Token {token.key}"}
+    records = _path_parameters(staff_member)
+    schema = schemathesis.openapi.from_dict(_schema())
+
+    failures, operations = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        resource = operation.path.split("/")[3]
+        path_parameters = {
+            name: value
+            for name, value in records.get(resource, {}).items()
+            if "{" + name + "}" in operation.path
+        }
+        operations += 1
+        for mode in EXAMPLES:
+            try:
+                _fuzz(
+                    operation,
+                    mode,
+                    base_url=live_server.url,
+                    auth=auth,
+                    path_parameters=path_parameters,
+                )
+            except Exception as exc:  # collect every operation's failure, then report them all
+                failures.append(f"{operation.label} ({mode.value}): {exc}")
+
+    assert operations >= 40
+    assert not failures, "\n\n".join(failures)
