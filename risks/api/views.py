@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -87,6 +88,15 @@ CONTINGENCY_RESPONSES = {
 }
 
 
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="YYYY-MM-DD: the risk's rating as it stood at the end of that day (404 if the "
+    "risk did not exist yet).",
+)
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[AS_OF]))
 class RiskViewSet(
     ApiView,
     VersionedMixin,

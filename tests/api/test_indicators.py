@@ -168,3 +168,18 @@ def test_bad_filters_are_400(api, auditor):
         "/api/v1/breaches/?after=soon",
     ]:
         assert client.get(path).status_code == HTTPStatus.BAD_REQUEST, path
+
+
+def test_seeded_indicator_flags_r3_when_homicides_pass_30000(api, seed, staff_member, auditor):
+    metric_id = Indicator.objects.get(risk__code="R3").metric_id
+    response = _record(api(staff_member), metric_id, 30500, source="INEGI annual")
+    assert response.status_code == HTTPStatus.CREATED, response.text
+    assert response.json()["flagged_risks"] == ["R3"]
+    risks = api(auditor).get("/api/v1/risks/?ordering=code").json()["results"]
+    assert {r["code"]: r["open_breaches"] for r in risks} == {
+        "R1": 0,
+        "R2": 0,
+        "R3": 1,
+        "R4": 0,
+        "R5": 0,
+    }
