@@ -136,9 +136,28 @@ class JSONParser(parsers.JSONParser):
                 raise RequestTooLarge()
             stream = io.BytesIO(body)
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+        if _holds_nul(data):
+            # PostgreSQL cannot store it, and a lookup with it fails in the database.
+            raise exceptions.ParseError("Text may not contain NUL characters (\\u0000).")
+        return data
+
+
+def _holds_nul(data) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 # --- Record versions: ETag on GET, If-Match (or `version`) on PUT/PATCH --------------------

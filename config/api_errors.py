@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.api import Conflict, PreconditionFailed, RequestTooLarge, stale_payload
 from roadmap.conflicts import StaleEdit, StateConflict
+
+logger = logging.getLogger(__name__)
 
 
 def _messages(exc: DjangoValidationError) -> dict:
@@ -40,4 +45,9 @@ def exception_handler(exc, context):
         exc = Conflict("This record has history and cannot be deleted.")
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
+    elif isinstance(exc, DataError):
+        # A value the checks above let through but the database refuses is still bad input;
+        # logged, so the missing check gets written.
+        logger.warning("Database refused a value: %s", exc, exc_info=True)
+        exc = exceptions.ValidationError({"detail": ["The database refused a value."]})
     return drf_exception_handler(exc, context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -28,6 +30,25 @@ from roadmap.models import Agency, Phase
 @extend_schema_field(OpenApiTypes.STR)
 class SlugChoiceFilter(filters.ModelChoiceFilter):
     """A choice of one row by its code or name; an unknown value answers 400."""
+
+
+class UtcDateTimeField(filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time (or date), compared in UTC: PostgreSQL refuses UTC offsets beyond
+    15:59 that Python accepts, and an offset at the calendar's edge cannot be shifted (400)."""
+
+    field_class = UtcDateTimeField
 
 
 class RiskFilter(filters.FilterSet):
@@ -66,7 +87,7 @@ class RiskFilter(filters.FilterSet):
         method="filter_review_overdue",
         help_text="true: the next review date has passed; false: it has not.",
     )
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     as_of = filters.DateFilter(
         label="As of (YYYY-MM-DD)",
         method="filter_as_of",
@@ -111,8 +132,8 @@ class _LogFilter(filters.FilterSet):
 
 class AssessmentFilter(_LogFilter):
     user = filters.CharFilter(field_name="assessed_by__username", help_text="Username.")
-    after = filters.IsoDateTimeFilter(field_name="assessed_at", lookup_expr="gte")
-    before = filters.IsoDateTimeFilter(field_name="assessed_at", lookup_expr="lte")
+    after = DateTimeFilter(field_name="assessed_at", lookup_expr="gte")
+    before = DateTimeFilter(field_name="assessed_at", lookup_expr="lte")
 
     class Meta:
         model = Assessment
@@ -165,10 +186,10 @@ class HeatmapFilter(filters.FilterSet):
 class TriggerFilter(_LogFilter):
     user = filters.CharFilter(field_name="recorded_by__username", help_text="Username.")
     kind = filters.ChoiceFilter(choices=TriggerEntry.Kind.choices)
-    after = filters.IsoDateTimeFilter(
+    after = DateTimeFilter(
         field_name="recorded_at", lookup_expr="gte", help_text="ISO date or date-time."
     )
-    before = filters.IsoDateTimeFilter(
+    before = DateTimeFilter(
         field_name="recorded_at", lookup_expr="lte", help_text="ISO date or date-time."
     )
 
@@ -213,8 +234,8 @@ class BreachFilter(filters.FilterSet):
     indicator = IdFilter(field_name="indicator_id", help_text="Indicator id.")
     metric = IdFilter(field_name="indicator__metric_id", help_text="Metric id.")
     status = filters.ChoiceFilter(choices=IndicatorBreach.Status.choices)
-    after = filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
-    before = filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="lte")
+    after = DateTimeFilter(field_name="detected_at", lookup_expr="gte")
+    before = DateTimeFilter(field_name="detected_at", lookup_expr="lte")
 
     class Meta:
         model = IndicatorBreach
@@ -260,10 +281,10 @@ class HistoryFilter(filters.FilterSet):
         choices=[("+", "created"), ("~", "changed"), ("-", "deleted")],
         help_text="+ created, ~ changed, - deleted.",
     )
-    after = filters.IsoDateTimeFilter(
+    after = DateTimeFilter(
         field_name="history_date", lookup_expr="gte", help_text="ISO date-time, inclusive."
     )
-    before = filters.IsoDateTimeFilter(
+    before = DateTimeFilter(
         field_name="history_date", lookup_expr="lte", help_text="ISO date-time, inclusive."
     )
 
