@@ -24,7 +24,9 @@ from tests.factories import IndicatorFactory, TriggerEntryFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Per operation and generation mode (valid input, then invalid): bounded and repeatable.
-EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
+EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
+# A reader's writes stop at the permission check: a few examples show it holds.
+READER_WRITES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 
 
 def _schema() -> dict:
@@ -65,9 +67,11 @@ def _path_parameters(staff_member) -> dict[str, dict]:
     }
 
 
-def _fuzz(operation, mode, *, base_url: str, auth: dict, path_parameters: dict) -> None:
+def _fuzz(
+    operation, mode, examples: int, *, base_url: str, auth: dict, path_parameters: dict
+) -> None:
     @settings(
-        max_examples=EXAMPLES[mode],
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -103,11 +107,13 @@ def test_no_documented_operation_answers_5xx(request, live_server, seed, monkeyp
             if "{" + name + "}" in operation.path
         }
         operations += 1
-        for mode in EXAMPLES:
+        reader_write = persona == "auditor" and operation.method.upper() != "GET"
+        for mode, examples in (READER_WRITES if reader_write else EXAMPLES).items():
             try:
                 _fuzz(
                     operation,
                     mode,
+                    examples,
                     base_url=live_server.url,
                     auth=auth,
                     path_parameters=path_parameters,
