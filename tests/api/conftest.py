@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
 
@@ -32,6 +33,13 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.session.delete(self.url(path), timeout=30, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """The API throttles each user per hour in the cache, keyed by user id; ids come back after
+    a flush, so without this the whole suite's requests would count against one 'user'."""
+    cache.clear()
 
 
 @pytest.fixture
