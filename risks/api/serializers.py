@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -244,6 +246,12 @@ class RiskWriteSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         # A new risk's first rating is an assessment, and every assessment has a rationale.
         self.fields["rationale"].required = self.instance is None
+
+    def validate_code(self, code: str) -> str:
+        # The code is the risk's address in the API (/api/v1/risks/<code>/) and on the pages.
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", code):
+            raise serializers.ValidationError("Use letters, digits, - and _ only, e.g. R6.")
+        return code
 
     def validate(self, attrs):
         if self.instance is None:

@@ -140,6 +140,7 @@ def _risk_payload(**changes) -> dict:
 INVALID_RISKS = [
     ({"title": "t" * 201}, "title"),
     ({"code": "C" * 21}, "code"),
+    ({"code": "R 9/x"}, "code"),
     ({"owner": "o" * 201}, "owner"),
     ({"category": "weather"}, "category"),
     ({"likelihood": 9}, "likelihood"),
