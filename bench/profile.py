@@ -27,6 +27,9 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5, help="Requests profiled together.")
     parser.add_argument("--queries", action="store_true", help="Print every query's SQL.")
+    parser.add_argument(
+        "--all", action="store_true", help="Show library frames too (above 2% of the time)."
+    )
     args = parser.parse_args()
 
     django_setup(database_url())
@@ -65,7 +68,14 @@ def main() -> None:
     for _ in range(args.repeats):
         get()
     profiler.stop()
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(
+        profiler.output_text(
+            unicode=True,
+            color=False,
+            show_all=args.all,
+            processor_options={"filter_threshold": 0.02} if args.all else None,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ class Result:
     queries: int
     floor: float
     statements: list[str] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     target: Target | None = None
     note: str = ""
 
@@ -90,10 +91,18 @@ def consume(response) -> int:
     return len(response.content)
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def counted(statements: list[str]) -> int:
+    """Queries, not counting the transaction control around them (ATOMIC_REQUESTS)."""
+    return sum(not sql.startswith(TRANSACTION_CONTROL) for sql in statements)
+
+
 def replayable(statements: list[str]) -> list[str]:
     out = []
     for sql in statements:
-        if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+        if sql.startswith(TRANSACTION_CONTROL):
             continue
         # QuerySet.iterator() declares a server-side cursor; replay the SELECT it holds.
         out.append(re.sub(r"^DECLARE .*? CURSOR (WITH(OUT)? HOLD )?FOR ", "", sql, flags=re.S))
@@ -132,31 +141,34 @@ class Bench:
         headers = self.api_headers if who == "api" else {}
         return self.clients[who].get(path, headers=headers)
 
-    def measure(self, name, path, who, *, repeats=None, target=None, floor_repeats=None):
+    def measure(self, name, path, who, *, repeats=None, target=None, floor_repeats=None, warmups=2):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         repeats = repeats or self.repeats
-        for _ in range(2):
+        for _ in range(warmups):
             consume(self.request(who, path))
-        samples = []
+        samples, cpu = [], []
         for _ in range(repeats):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = self.request(who, path)
             consume(response)
             samples.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         with CaptureQueriesContext(connection) as captured:
             consume(self.request(who, path))
-        statements = replayable([q["sql"] for q in captured.captured_queries])
+        captured_sql = [q["sql"] for q in captured.captured_queries]
+        statements = replayable(captured_sql)
         floor = sql_floor(statements, floor_repeats or repeats)
         return Result(
             name=name,
             path=path,
             status=response.status_code,
             samples=samples,
-            queries=len(captured.captured_queries),
+            queries=counted(captured_sql),
             floor=floor,
             statements=statements,
+            cpu=cpu,
             target=target,
         )
 
@@ -204,9 +216,7 @@ def explain(statements: list[str]) -> list[tuple[str, str]]:
 
     plans = []
     for sql in statements:
-        if not sql.startswith("SELECT") or 'FROM "risks_risk"' not in sql:
-            continue
-        if "risks_risk_phases" in sql.split("FROM", 1)[1][:60]:
+        if not sql.startswith("SELECT") or not re.search(r'FROM "risks_risk"(\s|$)', sql):
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
@@ -233,19 +243,20 @@ def verdict(result: Result, healthz: float) -> str:
 
 def table(results: list[Result], healthz: float) -> str:
     lines = [
-        "| endpoint | HTTP | median ms | p95 ms | queries | SQL floor ms | x SQL | x healthz "
-        "| target | |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| endpoint | HTTP | median ms | p95 ms | app CPU ms | queries | SQL floor ms | x SQL "
+        "| x healthz | target | |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if r.status == 404:
-            lines.append(f"| `{r.path}` {r.name} | 404 | not there yet | | | | | | "
+            lines.append(f"| `{r.path}` {r.name} | 404 | not there yet | | | | | | | "
                          f"{r.target.text if r.target else ''} | missing |")  # fmt: skip
             continue
         floor_ratio = f"{r.median / r.floor:.1f}" if r.floor else ""
         lines.append(
             f"| `{r.path}` {r.name} | {r.status} | {r.median * 1000:.1f} | {r.p95 * 1000:.1f} "
-            f"| {r.queries} | {r.floor * 1000:.1f} | {floor_ratio} | {r.median / healthz:.1f} "
+            f"| {statistics.median(r.cpu) * 1000:.1f} | {r.queries} | {r.floor * 1000:.1f} "
+            f"| {floor_ratio} | {r.median / healthz:.1f} "
             f"| {r.target.text if r.target else ''} | {verdict(r, healthz)} |"
         )
     return "\n".join(lines)
@@ -310,6 +321,7 @@ def main() -> None:
         path="/api/v1/assessments/",
         status=page_results[-1].status,
         samples=[s for r in page_results for s in r.samples],
+        cpu=[s for r in page_results for s in r.cpu],
         queries=max(r.queries for r in page_results),
         floor=statistics.mean(r.floor for r in page_results),
     )
@@ -322,6 +334,7 @@ def main() -> None:
         "api",
         repeats=args.csv_repeats,
         floor_repeats=args.csv_repeats,
+        warmups=1,
         target=Target("< 3 s, flat memory", ms=3000),
     )
     results.append(export)
@@ -371,13 +384,18 @@ def render(*, results, healthz, memory, explains, counts, generate_seconds, repe
         "Memory of one full export in a fresh process (tracemalloc peak of Python "
         "allocations while streaming, and growth of the resident set):",
         "",
-        "| risks | rows | bytes | seconds | tracemalloc peak | RSS growth |",
-        "|---|---|---|---|---|---|",
+        "| risks | rows | bytes | seconds (traced) | tracemalloc peak | RSS growth "
+        "| Python memory held after 1k / 2k / 5k / 10k rows |",
+        "|---|---|---|---|---|---|---|",
     ]
     for m in memory.values():
+        held = " / ".join(
+            f"{m['traced_mib'][str(n)]:.1f}" if str(n) in m["traced_mib"] else "-"
+            for n in (1000, 2000, 5000, 10000)
+        )
         lines.append(
-            f"| {m['risks']:,} | {m['rows']:,} | {m['bytes']:,} | {m['seconds']:.2f} "
-            f"| {m['peak_mib']:.1f} MiB | {m['rss_growth_mib']:.1f} MiB |"
+            f"| {m['risks']:,} | {m['rows']:,} | {m['bytes']:,} | {m['seconds']:.1f} "
+            f"| {m['peak_mib']:.1f} MiB | {m['rss_growth_mib']:.1f} MiB | {held} MiB |"
         )
     lines += ["", "### Query plans of the API's risk filters (EXPLAIN ANALYZE, BUFFERS)", ""]
     for name, plans in explains.items():
