@@ -275,19 +275,27 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return flat
 
 
-def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    """Yield CSV text line by line, header first, so large exports can stream."""
+def csv_lines(rows: Iterable[dict], *, batch: int = 200) -> Iterator[str]:
+    """Yield CSV text a batch of rows at a time, header first, so large exports stream
+    with memory bounded by one batch. Columns are the first row's; missing ones are empty."""
     buffer = io.StringIO()
-    writer = None
+    writer = csv.writer(buffer)
+    header: list[str] | None = None
+    pending = 0
     for row in rows:
         flat = flatten(row)
-        if writer is None:
-            writer = csv.DictWriter(buffer, fieldnames=list(flat), extrasaction="ignore")
-            writer.writeheader()
-        writer.writerow(flat)
+        if header is None:
+            header = list(flat)
+            writer.writerow(header)
+        writer.writerow([flat.get(name, "") for name in header])
+        pending += 1
+        if pending >= batch:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
         yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
 
 
 class CSVExportMixin:
