@@ -173,7 +173,7 @@ class Command(BaseCommand):
 
 class Generator:
     def __init__(self, *, seed: int, as_of: datetime.date, years: int, batch_size: int):
-        self.rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by design
+        self.rng = random.Random(seed)  # noqa: S311  # nosec B311 - synthetic data, reproducible by design
         self.seed = seed
         self.end = datetime.datetime.combine(as_of, datetime.time.min, tzinfo=datetime.UTC)
         self.start = self.end - datetime.timedelta(days=365 * years)
