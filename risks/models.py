@@ -184,6 +184,17 @@ class Risk(models.Model):
             models.Index(fields=["-score", "code"], name="risk_score_order"),
             models.Index(fields=["likelihood", "impact"], name="risk_cell"),
             models.Index(fields=["target_likelihood", "target_impact"], name="risk_target_cell"),
+            # The heatmap's grid of open risks: counts and leading codes per cell from the index.
+            models.Index(
+                fields=["likelihood", "impact", "-score", "code"],
+                condition=~Q(status="closed"),
+                name="risk_cell_open",
+            ),
+            models.Index(
+                fields=["target_likelihood", "target_impact", "-score", "code"],
+                condition=~Q(status="closed"),
+                name="risk_target_cell_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -269,7 +280,10 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-assessed_at", "-id"]
         get_latest_by = ["assessed_at", "id"]
-        indexes = [models.Index(fields=["risk", "-assessed_at"], name="assessment_risk_time")]
+        # The latest assessment per risk (current rating, ?as_of=) is one index probe.
+        indexes = [
+            models.Index(fields=["risk", "-assessed_at", "-id"], name="assessment_risk_latest")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=_level_in_scale("likelihood"), name="assessment_likelihood_in_scale"

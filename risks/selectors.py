@@ -134,8 +134,10 @@ def risks_as_of(risks: QuerySet[Risk], as_of: datetime.date) -> QuerySet[Risk]:
     latest = Assessment.objects.filter(risk=OuterRef("pk"), assessed_at__lte=end).order_by(
         "-assessed_at", "-id"
     )
+    # Open at the end of that day: recorded by then and not yet closed.
     return (
         risks.filter(created_at__lte=end)
+        .exclude(closed_at__lte=end)
         .annotate(
             as_of_likelihood=Subquery(latest.values("likelihood")[:1]),
             as_of_impact=Subquery(latest.values("impact")[:1]),
@@ -167,7 +169,7 @@ def heatmap_grid(
 
     counts = {
         (row[l_field], row[i_field]): row["n"]
-        for row in risks.values(l_field, i_field).annotate(n=Count("pk"))
+        for row in risks.values(l_field, i_field).annotate(n=Count("*"))
     }
     today = timezone.localdate()
     entries: dict[tuple[int, int], list[CellRisk]] = {}
@@ -214,6 +216,7 @@ def heatmap_grid(
 
 
 def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
+    """The risks a grid shows: open ones, or all where a status filter or `as_of` decides."""
     risks = Risk.objects.all()
     return risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)
 
@@ -329,7 +332,7 @@ def review_grid(
     snapshots = ReviewSnapshot.objects.filter(review=review).order_by()
     counts = {
         (row[l_field], row[i_field]): row["n"]
-        for row in snapshots.values(l_field, i_field).annotate(n=Count("pk"))
+        for row in snapshots.values(l_field, i_field).annotate(n=Count("*"))
     }
     # "Overdue" as it was on the day of the snapshot, not as it would be today.
     frozen_on = timezone.localdate(review.finalised_at) if review.finalised_at else None

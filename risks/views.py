@@ -100,7 +100,9 @@ def dashboard(request):
 def heatmap(request):
     filterset = HeatmapFilter(
         request.GET,
-        queryset=selectors.risks_on_register(include_closed=bool(request.GET.get("status"))),
+        queryset=selectors.risks_on_register(
+            include_closed=bool(request.GET.get("status") or request.GET.get("as_of"))
+        ),
     )
     grid = movement = None
     if filterset.is_valid():

@@ -166,21 +166,32 @@ class RiskSerializer(serializers.ModelSerializer):
         return count
 
     def get_links(self, risk: Risk) -> dict[str, str]:
-        request = self.context.get("request")
+        # Reversing eight URLs per row was a third of a 100-risk page: do it once a request.
+        if "link_bases" not in self.context:
+            request = self.context.get("request")
+            self.context["link_bases"] = {
+                name: reverse(f"api:{name}-list", request=request)
+                for name in (
+                    "risk",
+                    "assessment",
+                    "mitigationaction",
+                    "triggerentry",
+                    "indicator",
+                    "indicatorbreach",
+                    "history",
+                )
+            }
+        bases = self.context["link_bases"]
         query = f"?risk={risk.code}"
-
-        def url(name: str) -> str:
-            return reverse(name, request=request) + query
-
         return {
-            "self": reverse("api:risk-detail", kwargs={"code": risk.code}, request=request),
+            "self": f"{bases['risk']}{risk.code}/",
             "page": f"/risks/{risk.code}/",
-            "assessments": url("api:assessment-list"),
-            "mitigations": url("api:mitigationaction-list"),
-            "triggers": url("api:triggerentry-list"),
-            "indicators": url("api:indicator-list"),
-            "breaches": url("api:indicatorbreach-list") + "&status=open",
-            "history": url("api:history-list") + "&model=risk",
+            "assessments": bases["assessment"] + query,
+            "mitigations": bases["mitigationaction"] + query,
+            "triggers": bases["triggerentry"] + query,
+            "indicators": bases["indicator"] + query,
+            "breaches": bases["indicatorbreach"] + query + "&status=open",
+            "history": bases["history"] + query + "&model=risk",
         }
 
 

@@ -529,7 +529,9 @@ class HeatmapView(ApiView, APIView):
     def get(self, request):
         filterset = HeatmapFilter(
             request.query_params,
-            queryset=selectors.risks_on_register(include_closed="status" in request.query_params),
+            queryset=selectors.risks_on_register(
+                include_closed=bool({"status", "as_of"} & set(request.query_params))
+            ),
             request=request,
         )
         if not filterset.is_valid():
