@@ -197,21 +197,7 @@ def heatmap_grid(
             )
         )
 
-    appetite = scale.appetite_score
-    rows = [
-        [
-            HeatCell(
-                likelihood=likelihood,
-                impact=impact,
-                count=counts.get((likelihood, impact), 0),
-                entries=entries.get((likelihood, impact), []),
-                band=scale.band_for(likelihood * impact),
-                above_appetite=appetite is not None and likelihood * impact > appetite,
-            )
-            for impact in range(MIN_LEVEL, MAX_LEVEL + 1)
-        ]
-        for likelihood in range(MAX_LEVEL, MIN_LEVEL - 1, -1)
-    ]
+    rows = _grid_rows(scale=scale, counts=counts, entries=entries)
     return Heatmap(scale=scale, basis=basis, rows=rows, total=sum(counts.values()))
 
 
