@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test audit lint install install-test migrate seed users browser serve backup restore clean
+.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +27,29 @@ install-test: $(TEST_STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The seed goes only into an empty register: a second `make demo` keeps every edit.
 seed: migrate
-	$(BIN)/python manage.py loaddata roadmap
+	$(BIN)/python manage.py seed_demo
 
 users: migrate
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_users
 
 demo: seed users
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Start the demo over. The old SQLite file is moved aside (never deleted), after a yes or FORCE=1.
+demo-reset: install
+	@test -z "$$DATABASE_URL" || { echo "demo-reset works on the demo's SQLite file only; DATABASE_URL is set."; exit 2; }
+	@if [ "$(FORCE)" != "1" ]; then \
+	  printf 'Start the demo over? db.sqlite3 is moved to backups/ first. Type yes: '; \
+	  read answer; [ "$$answer" = yes ] || { echo "Nothing changed."; exit 1; }; \
+	fi
+	@mkdir -p backups
+	@if [ -f db.sqlite3 ]; then \
+	  kept=backups/db-$$(date -u +%Y%m%dT%H%M%SZ).sqlite3; mv db.sqlite3 $$kept; chmod 600 $$kept; \
+	  echo "The old register is kept at $$kept."; \
+	fi
+	$(MAKE) --no-print-directory seed users
 
 # The browser tests drive Debian's Chromium; install it when it is missing (needs root).
 browser:
@@ -49,6 +64,7 @@ test: install-test browser node_modules/axe-core/axe.min.js
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 # Static security checks: bandit on our code, pip-audit on the installed dependency set.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from risks.api.history import TRACKED, applies_to_risks, history_for_risk, tracked_by_history_model
+from risks.history import TRACKED, applies_to_risks, history_for_risk, tracked_by_history_model
 from risks.models import (
     Assessment,
     BoardReview,
@@ -51,6 +51,44 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class AgencyField(filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AgencyFilter(SlugChoiceFilter):
+    """An agency by code; the form shows its name."""
+
+    field_class = AgencyField
+
+
+class YesNoFilter(filters.ChoiceFilter):
+    """true / false, with an "All" default: an untouched form never hides a row."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "Yes"), ("false", "No")])
+        super().__init__(*args, **kwargs)
+
+
+def active_filters(filterset: filters.FilterSet) -> list[tuple[str, str]]:
+    """(label, shown value) of each filter the user set, for the page and the exports."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    shown = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        if value in (None, "", []):
+            continue
+        choices = dict(getattr(field, "choices", ()) or ())
+        if hasattr(field, "queryset"):
+            text = str(value)
+        else:
+            text = str(choices.get(value, choices.get(str(value), value)))
+        shown.append((str(field.label or name), text))
+    return shown
+
+
 class RiskFilter(filters.FilterSet):
     phase = filters.ModelChoiceFilter(
         label="Phase",
@@ -59,7 +97,7 @@ class RiskFilter(filters.FilterSet):
         to_field_name="number",
         help_text="Phase number (1-3).",
     )
-    agency = SlugChoiceFilter(
+    agency = AgencyFilter(
         label="Agency",
         queryset=Agency.objects.all(),
         to_field_name="code",
@@ -67,7 +105,10 @@ class RiskFilter(filters.FilterSet):
         help_text="Agency code: the risk's owner agency or a supporting agency.",
     )
     owner = filters.CharFilter(
-        field_name="owner", lookup_expr="icontains", help_text="Part of the owner's name."
+        label="Owner's name contains",
+        field_name="owner",
+        lookup_expr="icontains",
+        help_text="Part of the owner's name.",
     )
     category = filters.ChoiceFilter(choices=Risk.Category.choices)
     status = filters.ChoiceFilter(choices=Risk.Status.choices)
@@ -78,16 +119,16 @@ class RiskFilter(filters.FilterSet):
         method="filter_rating",
         help_text="Rating band name, e.g. Critical.",
     )
-    score_min = filters.NumberFilter(field_name="score", lookup_expr="gte")
-    score_max = filters.NumberFilter(field_name="score", lookup_expr="lte")
-    review_overdue = filters.TypedChoiceFilter(
+    score_min = filters.NumberFilter(label="Score at least", field_name="score", lookup_expr="gte")
+    score_max = filters.NumberFilter(label="Score at most", field_name="score", lookup_expr="lte")
+    review_overdue = YesNoFilter(
         label="Review overdue",
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
         method="filter_review_overdue",
-        help_text="true: the next review date has passed; false: it has not.",
+        help_text="true: the next review date has passed; false: it has not. Default: both.",
     )
-    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = DateTimeFilter(
+        label="Updated since", field_name="updated_at", lookup_expr="gte"
+    )
     as_of = filters.DateFilter(
         label="As of (YYYY-MM-DD)",
         method="filter_as_of",
@@ -115,9 +156,10 @@ class RiskFilter(filters.FilterSet):
             return queryset
         return queryset.filter(score__gte=band.min_score, score__lte=band.max_score)
 
-    def filter_review_overdue(self, queryset, name, value: bool):
+    def filter_review_overdue(self, queryset, name, value: str):
         if value in (None, ""):
             return queryset
+        value = value == "true"
         overdue = Q(next_review_due__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
@@ -212,16 +254,15 @@ class IdFilter(filters.NumberFilter):
 
 class IndicatorFilter(_LogFilter):
     metric = IdFilter(field_name="metric_id", help_text="Metric id.")
-    active = filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
-        help_text="true or false.",
-    )
+    active = YesNoFilter(method="filter_active", help_text="true or false.")
     comparison = filters.ChoiceFilter(choices=Indicator.Comparison.choices)
 
     class Meta:
         model = Indicator
         fields = ["risk", "metric", "active", "comparison"]
+
+    def filter_active(self, queryset, name, value: str):
+        return queryset if value in (None, "") else queryset.filter(active=value == "true")
 
 
 class BreachFilter(filters.FilterSet):

@@ -15,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.calendar import end_of_day
 from risks import exports, selectors, services
-from risks.filters import HeatmapFilter, RiskFilter
+from risks.filters import HeatmapFilter, RiskFilter, active_filters
 from risks.models import QUARTER_PATTERN, BoardReview, Risk
 
 view_register = permission_required("risks.view_risk", raise_exception=True)
@@ -112,7 +113,7 @@ def heatmap(request):
             risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
         )
         # As of a past day, compare with the review the board had finalised by then.
-        before = selectors.end_of_day(as_of) if as_of else None
+        before = end_of_day(as_of) if as_of else None
         movement = selectors.heatmap_movement(
             grid=grid, review=selectors.review_latest_final(before=before)
         )
@@ -140,6 +141,8 @@ def risk_list(request):
         {
             "filterset": filterset,
             "risks": risks,
+            "active_filters": active_filters(filterset),
+            "total": filterset.queryset.count() if risks is not None else None,
             "scale": selectors.rating_scale(),
             "query": request.GET.urlencode(),
         },

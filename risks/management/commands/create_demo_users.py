@@ -26,21 +26,25 @@ class Command(BaseCommand):
             raise CommandError("Demo users are for the demo only: set DJANGO_DEBUG=1.")
         User = get_user_model()
         rows = []
+        # A user who already exists is left as it is: a second `make demo` never resets a
+        # password or a group someone changed.
         for username, group, is_staff, password in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username)
-            user.email = f"{username}@demo.example.gov"
-            user.is_staff = is_staff
-            user.set_password(password)
-            user.save()
-            user.groups.set([Group.objects.get(name=group)])
-            rows.append((username, group, password))
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.email = f"{username}@demo.example.gov"
+                user.is_staff = is_staff
+                user.set_password(password)
+                user.save()
+                user.groups.set([Group.objects.get(name=group)])
+            rows.append((username, group, password if created else "(kept, unchanged)"))
         username, password = ADMIN
-        admin, _ = User.objects.get_or_create(username=username)
-        admin.email = "admin@demo.example.gov"
-        admin.is_staff = admin.is_superuser = True
-        admin.set_password(password)
-        admin.save()
-        rows.append((username, "superuser", password))
+        admin, created = User.objects.get_or_create(username=username)
+        if created:
+            admin.email = "admin@demo.example.gov"
+            admin.is_staff = admin.is_superuser = True
+            admin.set_password(password)
+            admin.save()
+        rows.append((username, "superuser", password if created else "(kept, unchanged)"))
 
         self.stdout.write("Demo users (demo only, passwords are public):")
         for username, group, password in rows:
