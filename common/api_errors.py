@@ -11,8 +11,8 @@ from django.db.models import ProtectedError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.api import Conflict, PreconditionFailed, RequestTooLarge, stale_payload
-from roadmap.conflicts import StaleEdit, StateConflict
+from common.api import Conflict, PreconditionFailed, RequestTooLarge, stale_payload
+from common.versions import StaleEdit, StateConflict
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from roadmap.conflicts import bump_version
+from common.versions import bump_version
 from roadmap.models import Agency, KeyAction, Phase
 
 # The matrix is 5 x 5: levels are 1..5 on both axes; their labels and definitions are data.

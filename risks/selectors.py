@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from common.calendar import programme_year, target_calendar_year
 from risks.models import (
     MAX_LEVEL,
     MIN_LEVEL,
@@ -270,10 +271,6 @@ def review_list() -> QuerySet[BoardReview]:
 
 def review_get(*, quarter: str) -> BoardReview:
     return BoardReview.objects.select_related("created_by", "finalised_by").get(quarter=quarter)
-
-
-def end_of_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
 def review_latest_final(*, before: datetime.datetime | None = None) -> BoardReview | None:
@@ -623,19 +620,9 @@ def risk_page(*, code: str) -> RiskPage:
 
 # --- The board's dashboard -----------------------------------------------------------------
 
-# Year 1 of the roadmap is 2026: a metric's "year 3" target falls due at the end of 2028.
-PROGRAMME_START = datetime.date(2026, 1, 1)
 DASHBOARD_TOP = 10
 DASHBOARD_LIMIT = 20  # longer lists link to the register, filtered
 ACCEPTANCE_NOTICE_DAYS = 30
-
-
-def programme_year(on: datetime.date) -> int:
-    return on.year - PROGRAMME_START.year + 1
-
-
-def target_calendar_year(target_year: int) -> int:
-    return PROGRAMME_START.year + target_year - 1
 
 
 @dataclass(frozen=True)

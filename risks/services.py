@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.versions import StaleEdit, StateConflict, version_check  # noqa: F401
 from risks.models import (
     Assessment,
     BoardReview,
@@ -25,7 +26,6 @@ from risks.models import (
 from risks.notifications import trigger_entry_notify
 from risks.selectors import review_frequency_days
 from risks.trigger_chain import entry_digest
-from roadmap.conflicts import StaleEdit, StateConflict, version_check  # noqa: F401
 from roadmap.models import MetricReading
 
 

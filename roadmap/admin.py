@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from risks.admin import HistoryAdmin, ServiceErrorsMixin, VersionFieldMixin, adopt_saved
-from risks.forms import VersionedForm
-from risks.services import indicators_evaluate
+from common.admin import HistoryAdmin, ServiceErrorsMixin, VersionFieldMixin, adopt_saved
+from common.forms import VersionedForm
 from roadmap.models import (
     Agency,
     FundingLine,
@@ -24,6 +23,7 @@ from roadmap.models import (
 from roadmap.services import (
     key_action_create,
     key_action_update,
+    metric_reading_correct,
     metric_reading_record,
     metric_update,
 )
@@ -41,10 +41,7 @@ def reading_save(reading: MetricReading, *, user) -> MetricReading:
             note=reading.note,
             user=user,
         )
-    reading._history_user = user
-    reading.save()
-    indicators_evaluate(reading=reading)
-    return reading
+    return metric_reading_correct(reading=reading, user=user)
 
 
 @admin.register(Agency)

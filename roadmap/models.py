@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from roadmap.conflicts import bump_version
+from common.calendar import PROGRAMME_MONTHS
+from common.versions import bump_version
 
 # The roadmap runs ten years; key-action timelines are month numbers inside that span.
-PROGRAMME_MONTHS = 120
 
 
 class Agency(models.Model):

@@ -1,4 +1,5 @@
-"""Writes to the plan. Recording a metric reading also checks the register's risk indicators."""
+"""Writes to the plan. A saved metric reading is announced (roadmap.signals), so the register
+can check its risk indicators without the plan knowing of it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from risks.services import indicators_evaluate
-from roadmap.conflicts import version_check
+from common.versions import version_check
 from roadmap.models import KeyAction, Metric, MetricReading
+from roadmap.signals import metric_reading_saved
 
 
 @transaction.atomic
@@ -34,7 +35,18 @@ def metric_reading_record(
     reading.full_clean()
     reading._history_user = user
     reading.save()
-    indicators_evaluate(reading=reading)
+    metric_reading_saved.send(sender=MetricReading, reading=reading)
+    return reading
+
+
+@transaction.atomic
+def metric_reading_correct(*, reading: MetricReading, user) -> MetricReading:
+    """Save a corrected reading; it is checked against the indicators again (a breach already
+    opened for it is not repeated)."""
+    reading.full_clean()
+    reading._history_user = user
+    reading.save()
+    metric_reading_saved.send(sender=MetricReading, reading=reading)
     return reading
 
 

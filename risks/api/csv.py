@@ -172,6 +172,6 @@ def _d(value):
 
 
 def _flat(row: dict) -> dict:
-    from config.api import flatten
+    from common.api import flatten
 
     return flatten(row)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from risks.api.history import TRACKED
+from risks.history import TRACKED
 from risks.models import (
     MAX_LEVEL,
     MIN_LEVEL,

@@ -10,16 +10,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import (
-    ApiView,
+from common.api import (
     CSVExportMixin,
     LogCursorPagination,
     VersionedMixin,
     error,
     requires,
 )
+from common.api_schema import ApiView
 from risks import selectors, services
-from risks.api import history
+from risks import history
 from risks.api.csv import risk_csv_rows
 from risks.api.serializers import (
     AssessmentSerializer,

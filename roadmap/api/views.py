@@ -6,7 +6,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import ApiView, CSVExportMixin, VersionedMixin, requires
+from common.api import CSVExportMixin, VersionedMixin, requires
+from common.api_schema import ApiView
 from roadmap import services
 from roadmap.api.serializers import (
     AgencySerializer,

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.test import RequestFactory
 
-from config.api import flatten
+from common.api import flatten
 from risks.api.csv import risk_csv_rows
 from risks.api.serializers import RiskSerializer
 from risks.api.views import RiskViewSet

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.versions import StateConflict
 from risks import services
 from risks.models import BoardReview, ReviewSnapshot, Risk, RiskAcceptance
 from risks.services import (
@@ -23,7 +24,6 @@ from risks.services import (
     risk_assess,
     risk_close,
 )
-from roadmap.conflicts import StateConflict
 from tests.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db

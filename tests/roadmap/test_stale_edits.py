@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from common.versions import StaleEdit
 from risks.models import Risk
 from risks.services import mitigation_update, risk_assess, risk_update
-from roadmap.conflicts import StaleEdit
 from roadmap.services import key_action_update, metric_update
 from tests.factories import (
     KeyActionFactory,
