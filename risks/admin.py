@@ -31,9 +31,9 @@ from common.admin import (
     form_values,
 )
 from common.versions import StateConflict
+from risks import rules
 from risks.forms import (
     RATING_FIELDS,
-    WORKFLOW_STATUSES,
     BreachDismissForm,
     ContingencyEntryForm,
     MitigationAdminForm,
@@ -439,8 +439,9 @@ class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
             "closed_by",
             "closed_at",
             "trigger_log",
+            "next_review_due",
         ]
-        if obj is not None and obj.status in WORKFLOW_STATUSES:
+        if obj is not None and obj.status in rules.WORKFLOW_STATUSES:
             readonly.append("status")
         if obj is not None and obj.status == Risk.Status.CLOSED:
             readonly += RATING_FIELDS

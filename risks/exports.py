@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from functools import partial
 from io import BytesIO
 
 from django.db.models import QuerySet
@@ -15,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from risks import selectors
+from risks import rules, selectors
 from risks.models import Axis, BoardReview, RatingLevel, ReviewSnapshot, Risk
 from risks.selectors import Heatmap, Scale
 
@@ -76,19 +77,20 @@ SNAPSHOT_HEADER = [
 
 
 def _rating(scale: Scale, likelihood: int, impact: int, target_l: int, target_i: int) -> list:
-    band, target_band = scale.band_for(likelihood * impact), scale.band_for(target_l * target_i)
+    score, target_score = rules.score(likelihood, impact), rules.score(target_l, target_i)
+    band, target_band = scale.band_for(score), scale.band_for(target_score)
     return [
         likelihood,
         scale.label(Axis.LIKELIHOOD, likelihood),
         impact,
         scale.label(Axis.IMPACT, impact),
-        likelihood * impact,
+        score,
         band.name if band else "",
         target_l,
         scale.label(Axis.LIKELIHOOD, target_l),
         target_i,
         scale.label(Axis.IMPACT, target_i),
-        target_l * target_i,
+        target_score,
         target_band.name if target_band else "",
     ]
 
@@ -99,7 +101,7 @@ def _iso(value) -> str:
 
 def register_rows(*, risks: QuerySet[Risk], scale: Scale) -> Iterator[list]:
     """One row per risk, read in chunks: the register can be large."""
-    risks = risks.select_related("owner_agency").prefetch_related("supporting_agencies", "phases")
+    risks = selectors.risk_links_prefetch(risks.select_related("owner_agency"))
     for risk in risks.iterator(chunk_size=CHUNK):
         yield [
             risk.code,
@@ -108,8 +110,8 @@ def register_rows(*, risks: QuerySet[Risk], scale: Scale) -> Iterator[list]:
             risk.get_status_display(),
             risk.owner,
             risk.owner_agency.code,
-            "; ".join(sorted(a.code for a in risk.supporting_agencies.all())),
-            "; ".join(str(p.number) for p in sorted(risk.phases.all(), key=lambda p: p.number)),
+            "; ".join(sorted(a.code for a in risk.supporting_agency_list)),
+            "; ".join(str(p.number) for p in sorted(risk.phase_list, key=lambda p: p.number)),
             *_rating(
                 scale, risk.likelihood, risk.impact, risk.target_likelihood, risk.target_impact
             ),
@@ -308,15 +310,22 @@ def _workbook(*, scale: Scale, current: Heatmap, target: Heatmap, note: str, hea
     return buffer.getvalue()
 
 
-def register_xlsx(*, risks: QuerySet[Risk], scale: Scale, include_closed: bool = False) -> bytes:
-    """The grids count the open risks of the selection, as the heatmap does (closed ones only
-    when asked for); the Risks sheet lists the whole selection."""
-    on_grid = risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)
+def register_xlsx(
+    *, risks: QuerySet[Risk], scale: Scale, status: str | None = None, as_of=None
+) -> bytes:
+    """The grids count the risks of the selection that the heatmap would
+    (rules.heatmap_includes_closed); the Risks sheet lists the whole selection."""
+    on_grid = (
+        risks
+        if rules.heatmap_includes_closed(status=status)
+        else risks.exclude(status=rules.CLOSED)
+    )
+    grid = partial(selectors.heatmap_grid, risks=on_grid, scale=scale, as_of=as_of)
     return _workbook(
         scale=scale,
-        current=selectors.heatmap_grid(risks=on_grid, basis="current", scale=scale),
-        target=selectors.heatmap_grid(risks=on_grid, basis="target", scale=scale),
-        note="the register today",
+        current=grid(basis="current"),
+        target=grid(basis="target"),
+        note=f"the register as of {as_of:%Y-%m-%d}" if as_of else "the register today",
         header=REGISTER_HEADER,
         rows=register_rows(risks=risks, scale=scale),
     )

@@ -7,11 +7,12 @@ import datetime
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from risks import rules
 from risks.history import TRACKED, applies_to_risks, history_for_risk, tracked_by_history_model
 from risks.models import (
     Assessment,
@@ -23,7 +24,7 @@ from risks.models import (
     Risk,
     TriggerEntry,
 )
-from risks.selectors import BASES, risks_as_of
+from risks.selectors import BASES, heatmap_risks, risk_link_filter, risk_list
 from roadmap.models import Agency, Phase
 
 
@@ -49,6 +50,11 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
     15:59 that Python accepts, and an offset at the calendar's edge cannot be shifted (400)."""
 
     field_class = UtcDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class PhaseFilter(filters.ModelChoiceFilter):
+    """A phase by its number (1-3)."""
 
 
 class AgencyField(filters.fields.ModelChoiceField):
@@ -90,11 +96,11 @@ def active_filters(filterset: filters.FilterSet) -> list[tuple[str, str]]:
 
 
 class RiskFilter(filters.FilterSet):
-    phase = filters.ModelChoiceFilter(
+    phase = PhaseFilter(
         label="Phase",
-        field_name="phases",
         queryset=Phase.objects.all(),
         to_field_name="number",
+        method="filter_phase",
         help_text="Phase number (1-3).",
     )
     agency = AgencyFilter(
@@ -131,25 +137,43 @@ class RiskFilter(filters.FilterSet):
     )
     as_of = filters.DateFilter(
         label="As of (YYYY-MM-DD)",
-        method="filter_as_of",
-        help_text="YYYY-MM-DD: each risk's rating as it stood at the end of that day.",
+        method="keep",
+        help_text="YYYY-MM-DD: every risk as it stood at the end of that day (UTC), from the "
+        "change history; the other filters apply to that state.",
     )
 
     class Meta:
         model = Risk
         fields = ["phase", "agency", "owner", "category", "status", "rating"]
 
-    def filter_as_of(self, queryset, name, value):
-        return queryset if value is None else risks_as_of(queryset, value)
+    def keep(self, queryset, name, value):
+        # Read by filter_queryset, not a row filter.
+        return queryset
+
+    @property
+    def as_of_day(self) -> datetime.date | None:
+        return self.form.cleaned_data.get("as_of")
+
+    def base_queryset(self, queryset):
+        """The live rows given, or the register as of the day asked for."""
+        if self.as_of_day is None:
+            return queryset
+        return risk_list(as_of=self.as_of_day)
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(self.base_queryset(queryset))
+
+    def filter_phase(self, queryset, name, phase):
+        if phase is None:
+            return queryset
+        return queryset.filter(risk_link_filter(queryset, "phases", phase))
 
     def filter_agency(self, queryset, name, agency):
         if agency is None:
             return queryset
-        # EXISTS rather than a join: a risk with several supporting agencies appears once.
-        supporting = Risk.supporting_agencies.through.objects.filter(
-            risk=OuterRef("pk"), agency=agency
+        return queryset.filter(
+            Q(owner_agency=agency) | risk_link_filter(queryset, "supporting_agencies", agency)
         )
-        return queryset.filter(Q(owner_agency=agency) | Exists(supporting))
 
     def filter_rating(self, queryset, name, band):
         if band is None:
@@ -159,9 +183,8 @@ class RiskFilter(filters.FilterSet):
     def filter_review_overdue(self, queryset, name, value: str):
         if value in (None, ""):
             return queryset
-        value = value == "true"
-        overdue = Q(next_review_due__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        overdue = rules.overdue_q(self.as_of_day or timezone.localdate())
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
 
 class _LogFilter(filters.FilterSet):
@@ -222,7 +245,17 @@ class HeatmapFilter(filters.FilterSet):
         # Read by the selector, not a row filter.
         return queryset
 
+    def base_queryset(self, queryset):
+        """Whatever queryset is given, the grid counts the rows rules.heatmap_includes_closed
+        picks, live or as of a day: the page and the API cannot disagree."""
+        data = self.form.cleaned_data
+        return heatmap_risks(status=data.get("status"), as_of=data.get("as_of"))
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(self.base_queryset(queryset))
+
     filter_agency = RiskFilter.filter_agency
+    filter_phase = RiskFilter.filter_phase
 
 
 class TriggerFilter(_LogFilter):

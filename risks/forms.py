@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from common.forms import VersionedForm
+from risks import rules
 from risks.models import Axis, IndicatorBreach, MitigationAction, Risk, TriggerEntry
 from risks.selectors import Scale, rating_scale
 
@@ -18,8 +19,6 @@ LEVEL_FIELDS = {
     "target_likelihood": Axis.LIKELIHOOD,
     "target_impact": Axis.IMPACT,
 }
-# Reached only through their own workflows (closure, the trigger log), never by picking them.
-WORKFLOW_STATUSES = (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
 RATIONALE_REQUIRED = "Give the rationale for the new rating."
 
 
@@ -58,7 +57,6 @@ class RiskAdminForm(VersionedForm):
             "trigger_conditions",
             "status",
             "review_frequency_days",
-            "next_review_due",
         )
 
     def __init__(self, *args, scale: Scale | None = None, **kwargs) -> None:
@@ -76,7 +74,7 @@ class RiskAdminForm(VersionedForm):
             self.fields["status"].choices = [
                 (value, label)
                 for value, label in self.fields["status"].choices
-                if value not in WORKFLOW_STATUSES or value == current
+                if rules.status_edit_allowed(current or value, value)
             ]
 
     @property

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.versions import bump_version
+from risks import rules
 from roadmap.models import Agency, KeyAction, Phase
 
 # The matrix is 5 x 5: levels are 1..5 on both axes; their labels and definitions are data.
@@ -109,7 +110,39 @@ class RiskAppetite(models.Model):
         return f"Appetite up to {self.max_score} from {self.effective_from}"
 
 
-class Risk(models.Model):
+class RiskFacts:
+    """What a risk's fields imply, for the live row and for its historical rows alike (the
+    register `as_of` a past day is read from the history: see risks/selectors.py)."""
+
+    @property
+    def target_score(self) -> int | None:
+        return rules.score(self.target_likelihood, self.target_impact)
+
+    @property
+    def inherent_score(self) -> int | None:
+        return rules.score(self.inherent_likelihood, self.inherent_impact)
+
+    def _linked(self, name: str, target: str) -> list:
+        if hasattr(self, "history_id"):
+            # A historical row's links are the snapshot taken with it (through rows).
+            rows = getattr(self, f"historicalrisk_{name}_set").all()
+            return sorted((getattr(row, target) for row in rows), key=lambda item: item.pk)
+        return getattr(self, name).all()
+
+    @property
+    def supporting_agency_list(self) -> list[Agency]:
+        return list(self._linked("supporting_agencies", "agency"))
+
+    @property
+    def phase_list(self) -> list[Phase]:
+        return list(self._linked("phases", "phase"))
+
+    @property
+    def key_action_list(self) -> list[KeyAction]:
+        return list(self._linked("key_actions", "keyaction"))
+
+
+class Risk(RiskFacts, models.Model):
     class Category(models.TextChoices):
         POLITICAL = "political", "Political and legislative"
         DIPLOMATIC = "diplomatic", "Diplomatic"
@@ -131,7 +164,7 @@ class Risk(models.Model):
         CONTINGENCY_ACTIVE = "contingency_active", "Contingency active"
         CLOSED = "closed", "Closed"
 
-    code = models.CharField(max_length=20, unique=True)
+    code = models.CharField(max_length=20, unique=True, validators=[rules.code_validator])
     title = models.CharField(max_length=200)
     statement = models.TextField(help_text="Cause, event and consequence.")
     category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
@@ -164,7 +197,13 @@ class Risk(models.Model):
     review_frequency_days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Empty: the rating band's frequency."
     )
-    next_review_due = models.DateField(null=True, blank=True, db_index=True)
+    next_review_due = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="Derived from the last review and the frequency (risks/rules.py).",
+    )
     closure_reason = models.TextField(blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -176,7 +215,11 @@ class Risk(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every save: a stale edit is refused."
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        m2m_fields=[supporting_agencies, phases, key_actions],
+        bases=[RiskFacts, models.Model],
+    )
 
     class Meta:
         ordering = ["-score", "code"]
@@ -225,7 +268,7 @@ class Risk(models.Model):
                 violation_error_message="Give both inherent likelihood and impact, or neither.",
             ),
             models.CheckConstraint(
-                condition=Q(score=F("likelihood") * F("impact")), name="risk_score_is_product"
+                condition=Q(score=rules.score_expression()), name="risk_score_is_product"
             ),
             models.CheckConstraint(
                 condition=~Q(status="closed")
@@ -244,20 +287,10 @@ class Risk(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # Derived, never typed: the database constraint checks the same product.
-        if self.likelihood is not None and self.impact is not None:
-            self.score = self.likelihood * self.impact
+        if (product := rules.score(self.likelihood, self.impact)) is not None:
+            self.score = product
         bump_version(self)
         super().save(*args, **kwargs)
-
-    @property
-    def target_score(self) -> int:
-        return self.target_likelihood * self.target_impact
-
-    @property
-    def inherent_score(self) -> int | None:
-        if self.inherent_likelihood is None or self.inherent_impact is None:
-            return None
-        return self.inherent_likelihood * self.inherent_impact
 
 
 class Assessment(models.Model):
@@ -302,8 +335,8 @@ class Assessment(models.Model):
         return f"{self.risk.code} {self.likelihood}x{self.impact} at {self.assessed_at:%Y-%m-%d}"
 
     @property
-    def score(self) -> int:
-        return self.likelihood * self.impact
+    def score(self) -> int | None:
+        return rules.score(self.likelihood, self.impact)
 
 
 class MitigationAction(models.Model):

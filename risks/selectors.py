@@ -11,7 +11,9 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from common.calendar import programme_year, target_calendar_year
+from common.calendar import end_of_day, programme_year, target_calendar_year
+from common.history import rows_as_of
+from risks import rules
 from risks.models import (
     MAX_LEVEL,
     MIN_LEVEL,
@@ -76,8 +78,93 @@ def review_frequency_days(*, risk: Risk, scale: Scale | None = None) -> int | No
     return band.review_frequency_days if band else None
 
 
-def risk_list() -> QuerySet[Risk]:
-    return Risk.objects.select_related("owner_agency").order_by("-score", "code")
+def risk_list(*, as_of: datetime.date | None = None) -> QuerySet[Risk]:
+    """The register today, or as it stood at the end of `as_of` (from the change history)."""
+    risks = risks_as_of(as_of=as_of) if as_of is not None else Risk.objects.all()
+    return risks.select_related("owner_agency").order_by("-score", "code")
+
+
+# --- The register as it stood on a day: read from the change history ------------------------
+
+RiskHistory = Risk.history.model
+
+
+def is_past(risks: QuerySet) -> bool:
+    """Rows of the register as of a past day (historical rows), not the live register."""
+    return issubclass(risks.model, RiskHistory)
+
+
+def risks_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every risk as it stood at the end of `as_of` (UTC), every field included: its latest
+    history row by then. A risk created later is absent; one closed by then is closed.
+
+    The rows are simple-history's historical records, which share the risk's field names and
+    its RiskFacts; `updated_at` (not tracked) reads as the time of that row. Their links
+    (agencies, phases, key actions) are the snapshot taken with the row."""
+    return rows_as_of(Risk, end_of_day(as_of)).annotate(updated_at=F("history_date"))
+
+
+def risk_links_prefetch(risks: QuerySet) -> QuerySet:
+    """Prefetch a risk's agencies, phases and key actions, live or as of a day."""
+    if is_past(risks):
+        return risks.prefetch_related(
+            "historicalrisk_supporting_agencies_set__agency",
+            "historicalrisk_phases_set__phase",
+            "historicalrisk_key_actions_set__keyaction",
+        )
+    return risks.prefetch_related("supporting_agencies", "phases", "key_actions")
+
+
+LINK_VALUES = {
+    "supporting_agencies": ("agency", "agency__code"),
+    "phases": ("phase", "phase__number"),
+    "key_actions": ("keyaction", "keyaction_id"),
+}
+
+
+def risk_link_filter(risks: QuerySet, link: str, target) -> Q:
+    """`risk links to target` (link: supporting_agencies, phases or key_actions), live or past;
+    EXISTS rather than a join, so a risk with several links appears once."""
+    column = LINK_VALUES[link][0]
+    if is_past(risks):
+        through = getattr(RiskHistory, link).model
+        return Q(Exists(through.objects.filter(history=OuterRef("pk"), **{column: target})))
+    through = getattr(Risk, link).through
+    return Q(Exists(through.objects.filter(risk=OuterRef("pk"), **{column: target})))
+
+
+def risk_links_by_row(risks: QuerySet, pks: list[int]) -> dict[str, dict[int, list]]:
+    """For exports read with values(): each row's agency codes, phase numbers and key action
+    ids by the row's pk (a risk's id, or a historical row's history_id), one query per link."""
+    past = is_past(risks)
+    found: dict[str, dict[int, list]] = {}
+    for link, (_, value) in LINK_VALUES.items():
+        if past:
+            through, key = getattr(RiskHistory, link).model, "history_id"
+        else:
+            through, key = getattr(Risk, link).through, "risk_id"
+        rows = found[link] = {}
+        for pk, item in (
+            through.objects.filter(**{f"{key}__in": pks}).order_by(value).values_list(key, value)
+        ):
+            rows.setdefault(pk, []).append(item)
+    return found
+
+
+def breaches_open_on(
+    *, on: datetime.date | None = None, risk_ref: str | None = None, risk_id: int | None = None
+) -> QuerySet:
+    """Breaches open now (or at the end of `on`): of the outer row's risk (`risk_ref`, in a
+    subquery), of one risk, or all."""
+    breaches = IndicatorBreach.objects.all()
+    if risk_ref is not None:
+        breaches = breaches.filter(indicator__risk=OuterRef(risk_ref))
+    if risk_id is not None:
+        breaches = breaches.filter(indicator__risk_id=risk_id)
+    if on is None:
+        return breaches.filter(status=IndicatorBreach.Status.OPEN)
+    end = end_of_day(on)
+    return breaches.filter(detected_at__lte=end).exclude(resolved_at__lte=end)
 
 
 # --- Heatmap -----------------------------------------------------------------------------
@@ -129,24 +216,6 @@ class Heatmap:
         return [cell for row in self.rows for cell in row]
 
 
-def risks_as_of(risks: QuerySet[Risk], as_of: datetime.date) -> QuerySet[Risk]:
-    """Each risk's rating as it stood at the end of `as_of`, from its assessments."""
-    end = timezone.make_aware(datetime.datetime.combine(as_of, datetime.time.max))
-    latest = Assessment.objects.filter(risk=OuterRef("pk"), assessed_at__lte=end).order_by(
-        "-assessed_at", "-id"
-    )
-    # Open at the end of that day: recorded by then and not yet closed.
-    return (
-        risks.filter(created_at__lte=end)
-        .exclude(closed_at__lte=end)
-        .annotate(
-            as_of_likelihood=Subquery(latest.values("likelihood")[:1]),
-            as_of_impact=Subquery(latest.values("impact")[:1]),
-        )
-        .filter(as_of_likelihood__isnull=False)
-    )
-
-
 def heatmap_grid(
     *,
     risks: QuerySet[Risk],
@@ -159,10 +228,7 @@ def heatmap_grid(
     if basis not in BASES:
         raise ValueError(f"basis must be one of {', '.join(BASES)}")
     scale = scale or rating_scale()
-    if as_of is not None:
-        risks = risks_as_of(risks, as_of)
-        l_field, i_field = "as_of_likelihood", "as_of_impact"
-    elif basis == "target":
+    if basis == "target":
         l_field, i_field = "target_likelihood", "target_impact"
     else:
         l_field, i_field = "likelihood", "impact"
@@ -172,7 +238,7 @@ def heatmap_grid(
         (row[l_field], row[i_field]): row["n"]
         for row in risks.values(l_field, i_field).annotate(n=Count("*"))
     }
-    today = timezone.localdate()
+    on = as_of or timezone.localdate()
     entries: dict[tuple[int, int], list[CellRisk]] = {}
     leading = (
         risks.annotate(
@@ -184,15 +250,22 @@ def heatmap_grid(
         )
         .filter(cell_rank__lte=CODES_PER_CELL)
         .values_list(
-            l_field, i_field, "code", "title", "next_review_due", "confidence", "last_assessed_at"
+            l_field,
+            i_field,
+            "code",
+            "title",
+            "next_review_due",
+            "status",
+            "confidence",
+            "last_assessed_at",
         )
     )
-    for likelihood, impact, code, title, review_due, confidence, assessed in leading:
+    for likelihood, impact, code, title, review_due, status, confidence, assessed in leading:
         entries.setdefault((likelihood, impact), []).append(
             CellRisk(
                 code=code,
                 title=title,
-                overdue=review_due is not None and review_due < today,
+                overdue=rules.is_overdue(next_review_due=review_due, status=status, on=on),
                 low_confidence=confidence == "low",
                 unassessed=assessed is None,
             )
@@ -203,9 +276,17 @@ def heatmap_grid(
 
 
 def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
-    """The risks a grid shows: open ones, or all where a status filter or `as_of` decides."""
+    """The live register's open risks (or all of them)."""
     risks = Risk.objects.all()
     return risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)
+
+
+def heatmap_risks(*, status: str | None = None, as_of: datetime.date | None = None) -> QuerySet:
+    """The rows a heatmap counts, before its filters: see rules.heatmap_includes_closed."""
+    risks = risk_list(as_of=as_of)
+    if not rules.heatmap_includes_closed(status=status):
+        risks = risks.exclude(status=rules.CLOSED)
+    return risks
 
 
 def risk_detail(*, code: str) -> Risk:
@@ -590,28 +671,78 @@ def acceptance_candidates(*, review: BoardReview) -> QuerySet[Risk]:
 @dataclass
 class RiskPage:
     risk: Risk
+    on: datetime.date  # today, or the `as_of` day the page shows
+    as_of: datetime.date | None
+    overdue: bool
+    supporting: list
+    phases: list
+    key_actions: list
+    assessments: list[Assessment]
+    mitigations: list[MitigationAction]
     trigger_entries: list[TriggerEntry]
     breaches: list[IndicatorBreach]
     acceptances: list[RiskAcceptance]
     snapshots: list[ReviewSnapshot]
 
 
-def risk_page(*, code: str) -> RiskPage:
-    """risk_detail plus what the board looks at on the page: a fixed number of queries."""
-    risk = risk_detail(code=code)
+def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
+    """What the board looks at on a risk's page, today or as it stood at the end of `as_of`
+    (every part from the history or dated rows up to then): a fixed number of queries."""
+    if as_of is None:
+        risk = risk_detail(code=code)
+        end = None
+        mitigations = list(risk.mitigations.all())
+        assessments = list(risk.assessments.all())
+    else:
+        end = end_of_day(as_of)
+        found = risk_links_prefetch(
+            risks_as_of(as_of=as_of).select_related("owner_agency", "closed_by")
+        ).filter(code=code)
+        risk = found.first()
+        if risk is None:
+            raise Risk.DoesNotExist(f"No risk {code} on {as_of}")
+        mitigations = list(
+            rows_as_of(MitigationAction, end)
+            .filter(risk_id=risk.id)
+            .select_related("owner_agency", "key_action")
+            .order_by("due_date", "id")
+        )
+        assessments = list(
+            Assessment.objects.filter(risk_id=risk.id, assessed_at__lte=end)
+            .select_related("assessed_by")
+            .order_by("-assessed_at", "-id")
+        )
+    risk_id = risk.id
+    on = as_of or timezone.localdate()
+    dated = {} if end is None else {"recorded_at__lte": end}
+    breaches = breaches_open_on(on=as_of, risk_id=risk_id).order_by("-detected_at", "-id")
     return RiskPage(
         risk=risk,
+        on=on,
+        as_of=as_of,
+        overdue=rules.is_overdue(next_review_due=risk.next_review_due, status=risk.status, on=on),
+        supporting=risk.supporting_agency_list,
+        phases=risk.phase_list,
+        key_actions=risk.key_action_list,
+        assessments=assessments,
+        mitigations=mitigations,
         trigger_entries=list(
-            TriggerEntry.objects.filter(risk=risk)
+            TriggerEntry.objects.filter(risk_id=risk_id, **dated)
             .select_related("recorded_by")
             .order_by("-sequence")
         ),
-        breaches=list(open_breaches(risk=risk)),
+        breaches=list(breaches.select_related("indicator__metric", "reading")),
         acceptances=list(
-            RiskAcceptance.objects.filter(risk=risk).select_related("review", "accepted_by")
+            RiskAcceptance.objects.filter(
+                risk_id=risk_id, **({} if end is None else {"accepted_on__lte": as_of})
+            ).select_related("review", "accepted_by")
         ),
         snapshots=list(
-            ReviewSnapshot.objects.filter(risk=risk, review__status=BoardReview.Status.FINAL)
+            ReviewSnapshot.objects.filter(
+                risk_id=risk_id,
+                review__status=BoardReview.Status.FINAL,
+                **({} if end is None else {"review__finalised_at__lte": end}),
+            )
             .select_related("review")
             .order_by("-review__finalised_at")
         ),

@@ -7,9 +7,14 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
+from common.calendar import PROGRAMME_START
+from common.history import history_baseline
+from common.services import model_update
 from common.versions import StaleEdit, StateConflict, version_check  # noqa: F401
+from risks import rules
 from risks.models import (
     Assessment,
     BoardReview,
@@ -26,12 +31,11 @@ from risks.models import (
 from risks.notifications import trigger_entry_notify
 from risks.selectors import review_frequency_days
 from risks.trigger_chain import entry_digest
-from roadmap.models import MetricReading
+from roadmap.models import KeyAction, Metric, MetricReading
 
 
-def _next_review(*, risk: Risk, on: datetime.date) -> datetime.date | None:
-    days = review_frequency_days(risk=risk)
-    return on + datetime.timedelta(days=days) if days else None
+def _next_review(*, risk: Risk, on: datetime.date | None) -> datetime.date | None:
+    return rules.next_review_due(reviewed_on=on, frequency_days=review_frequency_days(risk=risk))
 
 
 @transaction.atomic
@@ -69,7 +73,7 @@ def risk_assess(
 
     risk.likelihood = likelihood
     risk.impact = impact
-    risk.score = likelihood * impact
+    risk.score = rules.score(likelihood, impact)
     risk.confidence = confidence
     risk.last_assessed_at = assessment.assessed_at
     risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
@@ -90,8 +94,9 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
         for name in ("supporting_agencies", "phases", "key_actions")
         if name in fields
     }
+    fields.pop("next_review_due", None)  # derived from the first assessment, never typed
     risk = Risk(**fields, confidence=confidence)
-    risk.score = (risk.likelihood or 0) * (risk.impact or 0)
+    risk.score = rules.score(risk.likelihood, risk.impact) or 0
     risk.full_clean(exclude=["score"])
     risk.save()
     for name, values in m2m.items():
@@ -142,32 +147,28 @@ M2M_FIELDS = ("supporting_agencies", "phases", "key_actions")
 @transaction.atomic
 def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fields) -> Risk:
     """Change a risk's descriptive fields. The current rating only changes by `risk_assess`."""
-    version_check(risk, expected_version)
+    version_check(risk, expected_version)  # before any other refusal: a stale form says so
     changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
     if changed_rating:
         raise ValidationError(
             dict.fromkeys(changed_rating, "Change the current rating with a new assessment.")
         )
-    new_status = fields.get("status", risk.status)
-    if new_status != risk.status and (
-        new_status in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
-        or risk.status in (Risk.Status.CLOSED, Risk.Status.CONTINGENCY_ACTIVE)
-    ):
+    if not rules.status_edit_allowed(risk.status, fields.get("status", risk.status)):
+        raise ValidationError({"status": rules.WORKFLOW_STATUS_MESSAGE})
+    if "next_review_due" in fields:
         raise ValidationError(
             {
-                "status": "Closing a risk, invoking and standing down its contingency each "
-                "have their own action; the status follows from them."
+                "next_review_due": "The next review date follows from the last review and the "
+                "review frequency; change the frequency instead."
             }
         )
-    m2m = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
-    for name, value in fields.items():
-        setattr(risk, name, value)
-    risk._history_user = user  # the history names the editor outside a request too
-    risk.full_clean()
-    risk.save()
-    for name, values in m2m.items():
-        getattr(risk, name).set(values)
-    return risk
+    frequency = fields.get("review_frequency_days", risk.review_frequency_days)
+    if frequency != risk.review_frequency_days and risk.status != Risk.Status.CLOSED:
+        # A new frequency moves the next review, counted from the last one.
+        reviewed = risk.last_assessed_at.date() if risk.last_assessed_at else None
+        risk.review_frequency_days = frequency
+        fields["next_review_due"] = _next_review(risk=risk, on=reviewed)
+    return model_update(instance=risk, data=fields, user=user, m2m=M2M_FIELDS)
 
 
 def _check_due_date(mitigation: MitigationAction) -> None:
@@ -192,14 +193,13 @@ def mitigation_create(*, user, **fields) -> MitigationAction:
 def mitigation_update(
     *, mitigation: MitigationAction, user, expected_version: int | None = None, **fields
 ) -> MitigationAction:
-    version_check(mitigation, expected_version)
-    for name, value in fields.items():
-        setattr(mitigation, name, value)
-    mitigation._history_user = user
-    mitigation.full_clean()
-    _check_due_date(mitigation)
-    mitigation.save()
-    return mitigation
+    return model_update(
+        instance=mitigation,
+        data=fields,
+        user=user,
+        expected_version=expected_version,
+        check=_check_due_date,
+    )
 
 
 # --- Contingencies and the trigger log --------------------------------------------------
@@ -362,12 +362,7 @@ def indicator_create(*, user, **fields) -> Indicator:
 
 @transaction.atomic
 def indicator_update(*, indicator: Indicator, user, **fields) -> Indicator:
-    for name, value in fields.items():
-        setattr(indicator, name, value)
-    indicator._history_user = user
-    indicator.full_clean()
-    indicator.save()
-    return indicator
+    return model_update(instance=indicator, data=fields, user=user)
 
 
 @transaction.atomic
@@ -574,3 +569,38 @@ def risk_accept(
     acceptance.full_clean()
     acceptance.save()
     return acceptance
+
+
+# --- Baseline history for records that arrived without a save -------------------------------
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def history_baseline_all(*, reason: str) -> dict[str, int]:
+    """A dated "created" history row for every tracked record without one (the seed, the
+    generator, a restore): the register `as_of` any later day then finds it, and its first
+    edit lists only what changed. Idempotent. A risk began at its first assessment."""
+    first_assessed = dict(
+        Assessment.objects.order_by()
+        .values("risk_id")
+        .annotate(first=Min("assessed_at"))
+        .values_list("risk_id", "first")
+    )
+    plan_start = _start_of(PROGRAMME_START)
+    began = {
+        Risk: lambda r: min(filter(None, [first_assessed.get(r.pk), r.created_at]), default=None),
+        MitigationAction: lambda m: m.created_at,
+        Indicator: lambda i: getattr(i, "created_at", None) or plan_start,
+        IndicatorBreach: lambda b: b.detected_at,
+        BoardReview: lambda b: b.created_at,
+        RiskAcceptance: lambda a: _start_of(a.accepted_on),
+        KeyAction: lambda k: plan_start,
+        Metric: lambda m: plan_start,
+        MetricReading: lambda r: r.recorded_at or _start_of(r.observed_on),
+    }
+    return {
+        model._meta.label: history_baseline(model, began=when, reason=reason)
+        for model, when in began.items()
+    }

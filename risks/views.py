@@ -70,6 +70,10 @@ class ReviewCreateForm(ReviewDetailsForm):
         return self.cleaned_data["quarter"].strip().upper()
 
 
+class AsOfForm(forms.Form):
+    as_of = forms.DateField(required=False, help_text="YYYY-MM-DD")
+
+
 class AcceptanceForm(forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the board accepts this risk."
@@ -99,12 +103,7 @@ def dashboard(request):
 @require_GET
 @view_register
 def heatmap(request):
-    filterset = HeatmapFilter(
-        request.GET,
-        queryset=selectors.risks_on_register(
-            include_closed=bool(request.GET.get("status") or request.GET.get("as_of"))
-        ),
-    )
+    filterset = HeatmapFilter(request.GET, queryset=Risk.objects.all())
     grid = movement = None
     if filterset.is_valid():
         data = filterset.form.cleaned_data
@@ -153,19 +152,18 @@ def risk_list(request):
 @require_GET
 @view_register
 def risk_detail(request, code: str):
+    when = AsOfForm(request.GET)
+    if not when.is_valid():
+        return HttpResponse(when.errors.as_text(), status=HTTPStatus.BAD_REQUEST)
+    as_of = when.cleaned_data["as_of"]
     try:
-        page = selectors.risk_page(code=code)
+        page = selectors.risk_page(code=code, as_of=as_of)
     except Risk.DoesNotExist:
-        raise Http404(f"No risk {code}") from None
+        raise Http404(f"No risk {code}" + (f" on {as_of}" if as_of else "")) from None
     return render(
         request,
         "risks/risk_detail.html",
-        {
-            "risk": page.risk,
-            "page": page,
-            "scale": selectors.rating_scale(),
-            "today": timezone.localdate(),
-        },
+        {"risk": page.risk, "page": page, "scale": selectors.rating_scale(), "today": page.on},
     )
 
 
@@ -379,7 +377,8 @@ def register_export_xlsx(request):
     content = exports.register_xlsx(
         risks=filterset.qs,
         scale=selectors.rating_scale(),
-        include_closed=bool(request.GET.get("status")),
+        status=filterset.form.cleaned_data.get("status"),
+        as_of=filterset.form.cleaned_data.get("as_of"),
     )
     response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = _attachment(f"risk-register-{timezone.localdate()}.xlsx")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from common.versions import version_check
+from common.services import model_update
 from roadmap.models import KeyAction, Metric, MetricReading
 from roadmap.signals import metric_reading_saved
 
@@ -55,31 +55,21 @@ def key_action_update(
     *, key_action: KeyAction, user, expected_version: int | None = None, **fields
 ) -> KeyAction:
     """Change a key action; refused if someone else saved it since `expected_version`."""
-    version_check(key_action, expected_version)
-    lead_agencies = fields.pop("lead_agencies", None)
-    for name, value in fields.items():
-        setattr(key_action, name, value)
-    key_action._history_user = user
-    key_action.full_clean()
-    key_action.save()
-    if lead_agencies is not None:
-        key_action.lead_agencies.set(lead_agencies)
-    return key_action
+    return model_update(
+        instance=key_action,
+        data=fields,
+        user=user,
+        expected_version=expected_version,
+        m2m=["lead_agencies"],
+    )
 
 
 @transaction.atomic
 def metric_update(*, metric: Metric, user, expected_version: int | None = None, **fields) -> Metric:
     """Change a metric's definition; refused if someone else saved it since `expected_version`."""
-    version_check(metric, expected_version)
-    phases = fields.pop("phases", None)
-    for name, value in fields.items():
-        setattr(metric, name, value)
-    metric._history_user = user
-    metric.full_clean()
-    metric.save()
-    if phases is not None:
-        metric.phases.set(phases)
-    return metric
+    return model_update(
+        instance=metric, data=fields, user=user, expected_version=expected_version, m2m=["phases"]
+    )
 
 
 @transaction.atomic

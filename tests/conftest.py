@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 
 import pytest
 from django.core.management import call_command
@@ -83,7 +84,8 @@ def outsider(db):
 
 @pytest.fixture
 def seed(db):
-    call_command("loaddata", "roadmap", verbosity=0)
+    """The seed document, loaded as `make demo` loads it: with its baseline history."""
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
 
 
 @pytest.fixture

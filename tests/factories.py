@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from risks import rules
 from risks.models import (
     Assessment,
     Confidence,
@@ -124,7 +125,7 @@ class RiskFactory(factory.django.DjangoModelFactory):
     owner_agency = factory.SubFactory(AgencyFactory, code="ONDCP")
     likelihood = 3
     impact = 3
-    score = factory.LazyAttribute(lambda r: r.likelihood * r.impact)
+    score = factory.LazyAttribute(lambda r: rules.score(r.likelihood, r.impact))
     target_likelihood = 2
     target_impact = 2
     mitigation_strategy = "Reduce it."

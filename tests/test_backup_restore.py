@@ -106,7 +106,7 @@ def databases(tmp_path):
 def test_backup_restored_into_an_empty_database_is_the_same_register(databases, tmp_path):
     source, target = databases
     _manage(source, "migrate", "-v0")
-    _manage(source, "loaddata", "roadmap", "-v0")
+    _manage(source, "seed_demo", "-v0")  # as `make demo` loads it, with baselines
     _manage(source, "shell", "-c", ACTIVITY)
     backup = tmp_path / "register.json.gz"
     _manage(source, "backup_register", "--output", str(backup))

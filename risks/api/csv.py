@@ -14,8 +14,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from risks import rules
 from risks.models import Axis, Risk
-from risks.selectors import Scale
+from risks.selectors import Scale, risk_links_by_row
 
 CHUNK = 1000
 
@@ -57,22 +58,13 @@ def _chunks(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _m2m(through, ids: list[int], target: str) -> dict[int, list]:
-    found: dict[int, list] = {}
-    for risk_id, value in (
-        through.objects.filter(risk_id__in=ids).order_by(target).values_list("risk_id", target)
-    ):
-        found.setdefault(risk_id, []).append(value)
-    return found
-
-
-def risk_csv_rows(queryset: QuerySet[Risk], *, scale: Scale, request) -> Iterator[dict]:
+def risk_csv_rows(queryset: QuerySet[Risk], *, scale: Scale, request, as_of=None) -> Iterator[dict]:
     annotations = [
-        a
-        for a in ("open_breach_count", "as_of_likelihood", "as_of_impact")
-        if a in queryset.query.annotations
+        a for a in ("open_breach_count", "updated_at") if a in queryset.query.annotations
     ]
-    rows = queryset.prefetch_related(None).values(*FIELDS, *annotations).iterator(CHUNK)
+    fields = [f for f in FIELDS if f not in annotations]
+    on = as_of or timezone.localdate()
+    rows = queryset.prefetch_related(None).values(*fields, *annotations).iterator(CHUNK)
 
     def url(name: str) -> str:
         # Absolute, and without this request's own `?format=csv`.
@@ -85,7 +77,6 @@ def risk_csv_rows(queryset: QuerySet[Risk], *, scale: Scale, request) -> Iterato
     }
     breaches = url("api:indicatorbreach-list")
     history = url("api:history-list")
-    today = timezone.localdate()
     appetite = scale.appetite_score
 
     def level(axis: str, value: int | None) -> dict:
@@ -95,14 +86,11 @@ def risk_csv_rows(queryset: QuerySet[Risk], *, scale: Scale, request) -> Iterato
 
     for chunk in _chunks(rows, CHUNK):
         ids = [row["pk"] for row in chunk]
-        supporting = _m2m(Risk.supporting_agencies.through, ids, "agency__code")
-        phases = _m2m(Risk.phases.through, ids, "phase__number")
-        key_actions = _m2m(Risk.key_actions.through, ids, "keyaction_id")
+        links = risk_links_by_row(queryset, ids)
+        supporting, phases = links["supporting_agencies"], links["phases"]
+        key_actions = links["key_actions"]
         for r in chunk:
             likelihood, impact, score = r["likelihood"], r["impact"], r["score"]
-            if r.get("as_of_likelihood") is not None:
-                likelihood, impact = r["as_of_likelihood"], r["as_of_impact"]
-                score = likelihood * impact
             band = scale.band_for(score)
             code = r["code"]
             query = f"?risk={code}"
@@ -122,23 +110,23 @@ def risk_csv_rows(queryset: QuerySet[Risk], *, scale: Scale, request) -> Iterato
                     "impact": level(Axis.IMPACT, impact),
                     "score": score,
                     "rating": band.name if band else None,
-                    "above_appetite": None if appetite is None else r["score"] > appetite,
+                    "above_appetite": rules.above_appetite(score, appetite),
                     "confidence": r["confidence"],
                     "last_assessed_at": _dt(r["last_assessed_at"]),
                     "inherent_likelihood": level(Axis.LIKELIHOOD, r["inherent_likelihood"]),
                     "inherent_impact": level(Axis.IMPACT, r["inherent_impact"]),
                     "target_likelihood": level(Axis.LIKELIHOOD, r["target_likelihood"]),
                     "target_impact": level(Axis.IMPACT, r["target_impact"]),
-                    "target_score": r["target_likelihood"] * r["target_impact"],
+                    "target_score": rules.score(r["target_likelihood"], r["target_impact"]),
                     "response": r["response"],
                     "mitigation_strategy": r["mitigation_strategy"],
                     "contingency_plan": r["contingency_plan"],
                     "trigger_conditions": r["trigger_conditions"],
                     "review_frequency_days": r["review_frequency_days"],
                     "next_review_due": _d(r["next_review_due"]),
-                    "review_overdue": r["status"] != Risk.Status.CLOSED
-                    and r["next_review_due"] is not None
-                    and r["next_review_due"] < today,
+                    "review_overdue": rules.is_overdue(
+                        next_review_due=r["next_review_due"], status=r["status"], on=on
+                    ),
                     "closure_reason": r["closure_reason"],
                     "closed_by": r["closed_by__username"],
                     "closed_at": _dt(r["closed_at"]),

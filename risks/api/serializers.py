@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from risks import rules
 from risks.history import TRACKED
 from risks.models import (
     MAX_LEVEL,
@@ -66,9 +65,10 @@ class LevelField(serializers.Field):
 
 class RiskSerializer(serializers.ModelSerializer):
     owner_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    supporting_agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    phases = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
-    key_actions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Read through RiskFacts, so a row of the register as of a past day gives its own links.
+    supporting_agencies = serializers.SerializerMethodField(help_text="Agency codes.")
+    phases = serializers.SerializerMethodField(help_text="Phase numbers.")
+    key_actions = serializers.SerializerMethodField(help_text="Key action ids.")
     likelihood = LevelField(Axis.LIKELIHOOD)
     impact = LevelField(Axis.IMPACT)
     target_likelihood = LevelField(Axis.LIKELIHOOD)
@@ -126,36 +126,28 @@ class RiskSerializer(serializers.ModelSerializer):
             "links",
         ]
 
-    def to_representation(self, risk: Risk) -> dict:
-        data = super().to_representation(risk)
-        if getattr(risk, "as_of_likelihood", None) is not None:
-            # ?as_of=: the rating as it stood then, from the assessments.
-            scale = scale_from(self.context)
-            likelihood, impact = risk.as_of_likelihood, risk.as_of_impact
-            band = scale.band_for(likelihood * impact)
-            data["likelihood"] = {
-                "level": likelihood,
-                "label": scale.label(Axis.LIKELIHOOD, likelihood),
-            }
-            data["impact"] = {"level": impact, "label": scale.label(Axis.IMPACT, impact)}
-            data["score"] = likelihood * impact
-            data["rating"] = band.name if band else None
-        return data
-
     def get_rating(self, risk: Risk) -> str | None:
         band = scale_from(self.context).band_for(risk.score)
         return band.name if band else None
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_supporting_agencies(self, risk: Risk) -> list[str]:
+        return [agency.code for agency in risk.supporting_agency_list]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_phases(self, risk: Risk) -> list[int]:
+        return [phase.number for phase in risk.phase_list]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_key_actions(self, risk: Risk) -> list[int]:
+        return [action.pk for action in risk.key_action_list]
+
     def get_above_appetite(self, risk: Risk) -> bool | None:
-        appetite = scale_from(self.context).appetite_score
-        return None if appetite is None else risk.score > appetite
+        return rules.above_appetite(risk.score, scale_from(self.context).appetite_score)
 
     def get_review_overdue(self, risk: Risk) -> bool:
-        return (
-            risk.status != Risk.Status.CLOSED
-            and risk.next_review_due is not None
-            and risk.next_review_due < timezone.localdate()
-        )
+        on = self.context.get("as_of") or timezone.localdate()
+        return rules.is_overdue(next_review_due=risk.next_review_due, status=risk.status, on=on)
 
     def get_open_breaches(self, risk: Risk) -> int:
         count = getattr(risk, "open_breach_count", None)
@@ -257,12 +249,6 @@ class RiskWriteSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         # A new risk's first rating is an assessment, and every assessment has a rationale.
         self.fields["rationale"].required = self.instance is None
-
-    def validate_code(self, code: str) -> str:
-        # The code is the risk's address in the API (/api/v1/risks/<code>/) and on the pages.
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", code):
-            raise serializers.ValidationError("Use letters, digits, - and _ only, e.g. R6.")
-        return code
 
     def validate(self, attrs):
         if self.instance is None:

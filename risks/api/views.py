@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,8 +20,7 @@ from common.api import (
     requires,
 )
 from common.api_schema import ApiView
-from risks import selectors, services
-from risks import history
+from risks import history, selectors, services
 from risks.api.csv import risk_csv_rows
 from risks.api.serializers import (
     AssessmentSerializer,
@@ -64,17 +65,16 @@ CODE = r"[A-Za-z0-9_-]{1,20}"
 ID = r"[0-9]{1,18}"
 
 
-def _open_breach_count(risk_field: str) -> Coalesce:
-    """Open breaches of each row's risk or indicator, as a subquery: no join, no GROUP BY."""
-    breaches = (
-        IndicatorBreach.objects.filter(
+def _open_breach_count(risk_field: str, on=None) -> Coalesce:
+    """Open breaches of each row's risk or indicator (now, or at the end of `on`), as a
+    subquery: no join, no GROUP BY. A historical row's risk is its `id`, not its pk."""
+    if on is not None:
+        breaches = selectors.breaches_open_on(on=on, risk_ref="id")
+    else:
+        breaches = IndicatorBreach.objects.filter(
             **{risk_field: OuterRef("pk")}, status=IndicatorBreach.Status.OPEN
         )
-        .order_by()
-        .values(risk_field)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    breaches = breaches.order_by().values(risk_field).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(breaches, output_field=IntegerField()), Value(0))
 
 
@@ -113,12 +113,7 @@ class RiskViewSet(
     GET of one risk answers an `ETag`; PUT/PATCH need it in `If-Match` (or `version` in the
     body). Contingencies are invoked, updated and stood down by their own actions."""
 
-    queryset = (
-        Risk.objects.select_related("owner_agency", "closed_by")
-        .prefetch_related("supporting_agencies", "phases", "key_actions")
-        .annotate(open_breach_count=_open_breach_count("indicator__risk"))
-        .order_by("-score", "code")
-    )
+    queryset = Risk.objects.order_by("-score", "code")
     lookup_field = "code"
     lookup_value_regex = CODE
     filterset_class = RiskFilter
@@ -127,10 +122,32 @@ class RiskViewSet(
     csv_filename = "risks.csv"
     etag_kind = "risk"
 
+    def filter_queryset(self, queryset):
+        """Filters first (`as_of` swaps the live rows for the history's), then what every row
+        shows: its agency, closer, links and open breaches, as of the same moment."""
+        if "as_of" in self.request.query_params and self.request.method not in SAFE_METHODS:
+            raise ValidationError({"as_of": "The past is read-only: drop as_of to change a risk."})
+        risks = super().filter_queryset(queryset)
+        as_of = self.as_of_day()
+        return selectors.risk_links_prefetch(
+            risks.select_related("owner_agency", "closed_by").annotate(
+                open_breach_count=_open_breach_count("indicator__risk", on=as_of)
+            )
+        )
+
+    def as_of_day(self):
+        filterset = RiskFilter(self.request.query_params, queryset=Risk.objects.none())
+        return filterset.form.cleaned_data.get("as_of") if filterset.is_valid() else None
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "as_of": self.as_of_day()}
+
     def csv_rows(self, queryset):
         # The serializer costs milliseconds a row; the register's export builds rows from
         # values() in chunks instead (same columns, see risks/api/csv.py).
-        return risk_csv_rows(queryset, scale=selectors.rating_scale(), request=self.request)
+        return risk_csv_rows(
+            queryset, scale=selectors.rating_scale(), request=self.request, as_of=self.as_of_day()
+        )
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -527,13 +544,7 @@ class HeatmapView(ApiView, APIView):
         }
     )
     def get(self, request):
-        filterset = HeatmapFilter(
-            request.query_params,
-            queryset=selectors.risks_on_register(
-                include_closed=bool({"status", "as_of"} & set(request.query_params))
-            ),
-            request=request,
-        )
+        filterset = HeatmapFilter(request.query_params, queryset=Risk.objects.all())
         if not filterset.is_valid():
             return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
         data = filterset.form.cleaned_data

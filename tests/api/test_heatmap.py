@@ -6,6 +6,7 @@ import datetime
 from http import HTTPStatus
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from risks.services import risk_assess
@@ -52,11 +53,9 @@ def test_unknown_filter_value_is_400(api, auditor, query):
     assert query.split("=")[0] in response.json()
 
 
-def test_as_of_replays_the_assessments(api, auditor, staff_member):
-    then = timezone.now() - datetime.timedelta(days=10)
-    risk = RiskFactory(code="X2", likelihood=2, impact=2, last_assessed_at=then)
-    risk.created_at = then
-    risk.save()
+def test_as_of_replays_the_history(api, auditor, staff_member):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=10), tick=False):
+        risk = RiskFactory(code="X2", likelihood=2, impact=2)
     risk_assess(risk=risk, likelihood=5, impact=4, rationale="Worse now.", user=staff_member)
     client = api(auditor)
 

@@ -1,28 +1,164 @@
-"""?as_of= replays the register: a risk closed since then was open on that day."""
+"""?as_of=D: every record as it stood at the end of day D, read from the change history."""
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
+from http import HTTPStatus
 
 import pytest
-from django.utils import timezone
+import time_machine
+from django.urls import reverse
 
-from risks.selectors import heatmap_grid, risks_as_of, risks_on_register
-from risks.services import risk_close
-from tests.factories import RiskFactory
+from risks.models import Risk
+from risks.services import risk_assess, risk_close, risk_create, risk_update
+from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
+DAY1, DAY3, DAY5, DAY7 = (
+    datetime.datetime(2026, 3, d, 12, tzinfo=datetime.UTC) for d in (1, 3, 5, 7)
+)
 
-def test_a_risk_closed_since_is_on_the_grid_as_of_an_earlier_day(staff_member):
-    then = timezone.now() - datetime.timedelta(days=30)
-    risk = RiskFactory(code="X1", likelihood=4, impact=4, last_assessed_at=then)
-    type(risk).objects.filter(pk=risk.pk).update(created_at=then)
-    risk.assessments.update(assessed_at=then)
-    risk_close(risk=risk, reason="Resolved.", user=staff_member)
 
-    past = timezone.localdate() - datetime.timedelta(days=10)
-    grid = heatmap_grid(risks=risks_on_register(include_closed=True), as_of=past)
-    assert grid.rows[1][3].risks == ["X1"]
-    assert heatmap_grid(risks=risks_on_register()).total == 0
-    assert not risks_as_of(risks_on_register(include_closed=True), timezone.localdate()).exists()
+@pytest.fixture
+def story(staff_member):
+    """X1: created 2x2 on day 1; re-rated 5x5, owner changed and STATE added on day 3; closed
+    on day 5. Y1: created on day 3."""
+    ondcp, state = AgencyFactory(code="ONDCP"), AgencyFactory(code="STATE")
+    with time_machine.travel(DAY1, tick=False):
+        risk = risk_create(
+            user=staff_member,
+            rationale="First rating.",
+            code="X1",
+            title="A risk",
+            statement="Because, so that.",
+            category=Risk.Category.POLITICAL,
+            owner="Ann",
+            owner_agency=ondcp,
+            likelihood=2,
+            impact=2,
+            target_likelihood=1,
+            target_impact=1,
+            mitigation_strategy="Reduce.",
+            contingency_plan="Respond.",
+        )
+    with time_machine.travel(DAY3, tick=False):
+        risk_assess(risk=risk, likelihood=5, impact=5, rationale="Worse.", user=staff_member)
+        risk.refresh_from_db()
+        risk_update(risk=risk, user=staff_member, owner="Bob", supporting_agencies=[state])
+        risk_create(
+            user=staff_member,
+            rationale="New.",
+            code="Y1",
+            title="Later risk",
+            statement="Because, so that.",
+            category=Risk.Category.SECURITY,
+            owner="Cy",
+            owner_agency=ondcp,
+            likelihood=3,
+            impact=3,
+            target_likelihood=1,
+            target_impact=1,
+            mitigation_strategy="Reduce.",
+            contingency_plan="Respond.",
+        )
+    with time_machine.travel(DAY5, tick=False):
+        risk_close(risk=risk, reason="Resolved.", user=staff_member)
+    return risk
+
+
+@pytest.fixture
+def auditor_client(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+def _api(client, **params) -> dict[str, dict]:
+    response = client.get(reverse("api:risk-list"), params)
+    assert response.status_code == HTTPStatus.OK, response.content
+    return {row["code"]: row for row in response.json()["results"]}
+
+
+def test_every_field_is_as_it_stood(story, auditor_client):
+    day2 = _api(auditor_client, as_of="2026-03-02")
+    assert list(day2) == ["X1"]  # Y1 did not exist yet
+    x1 = day2["X1"]
+    assert (x1["score"], x1["rating"], x1["above_appetite"]) == (4, "Low", False)
+    assert (x1["owner"], x1["supporting_agencies"], x1["status"]) == ("Ann", [], "open")
+    assert x1["closed_at"] is None and x1["version"] == 2  # created, then first assessment
+
+    day4 = _api(auditor_client, as_of="2026-03-04")["X1"]
+    assert (day4["score"], day4["owner"], day4["supporting_agencies"]) == (25, "Bob", ["STATE"])
+    assert day4["last_assessed_at"].startswith("2026-03-03")
+
+    day6 = _api(auditor_client, as_of="2026-03-06")["X1"]
+    assert day6["status"] == "closed" and day6["closed_at"].startswith("2026-03-05")
+
+
+def test_filters_read_the_past(story, auditor_client):
+    assert list(_api(auditor_client, as_of="2026-03-02", rating="Low")) == ["X1"]
+    assert list(_api(auditor_client, as_of="2026-03-02", rating="Critical")) == []
+    assert list(_api(auditor_client, as_of="2026-03-04", agency="STATE")) == ["X1"]
+    assert list(_api(auditor_client, as_of="2026-03-02", agency="STATE")) == []
+    assert sorted(_api(auditor_client, as_of="2026-03-06", status="closed")) == ["X1"]
+
+
+def test_before_anything_existed_the_register_is_empty(story, auditor_client):
+    assert _api(auditor_client, as_of="2026-02-28") == {}
+
+
+def test_detail_of_a_closed_risk_as_of_a_later_day(story, client, board_member):
+    client.force_login(board_member)
+    page = client.get(reverse("risks:detail", args=["X1"]), {"as_of": "2026-03-06"})
+    assert page.status_code == HTTPStatus.OK
+    assert page.context["risk"].status == "closed"
+    earlier = client.get(reverse("risks:detail", args=["X1"]), {"as_of": "2026-03-02"})
+    assert earlier.context["risk"].score == 4 and earlier.context["page"].assessments[0].score == 4
+    missing = client.get(reverse("risks:detail", args=["Y1"]), {"as_of": "2026-03-02"})
+    assert missing.status_code == HTTPStatus.NOT_FOUND
+    bad = client.get(reverse("risks:detail", args=["X1"]), {"as_of": "2026-02-30"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_page_api_and_exports_agree(story, client, board_member, auditor_client):
+    client.force_login(board_member)
+    for day in ("2026-03-02", "2026-03-04", "2026-03-06"):
+        api = {code: row["score"] for code, row in _api(auditor_client, as_of=day).items()}
+        page = client.get(reverse("risks:list"), {"as_of": day})
+        shown = {risk.code: risk.score for risk in page.context["risks"]}
+        board_csv = client.get(reverse("risks:export-csv"), {"as_of": day})
+        rows = list(csv.reader(io.StringIO(b"".join(board_csv.streaming_content).decode())))
+        api_csv = auditor_client.get(reverse("api:risk-list"), {"as_of": day, "format": "csv"})
+        api_rows = list(csv.DictReader(io.StringIO(b"".join(api_csv.streaming_content).decode())))
+        assert shown == api
+        assert {row[0] for row in rows[1:]} == set(api)  # the board's file: code first
+        assert {row["code"]: int(row["score"]) for row in api_rows} == api
+
+
+def test_heatmap_as_of_counts_the_risks_open_then(story, auditor_client):
+    def cells(day):
+        grid = auditor_client.get(reverse("api:heatmap"), {"as_of": day}).json()
+        return {(c["likelihood"], c["impact"]): c["risks"] for c in grid["cells"] if c["count"]}
+
+    assert cells("2026-03-02") == {(2, 2): ["X1"]}
+    assert cells("2026-03-04") == {(5, 5): ["X1"], (3, 3): ["Y1"]}
+    assert cells("2026-03-06") == {(3, 3): ["Y1"]}  # X1 closed by then
+
+
+def test_the_past_is_read_only(story, staff_member, client):
+    client.force_login(staff_member)
+    url = reverse("api:risk-detail", args=["Y1"]) + "?as_of=2026-03-04"
+    response = client.patch(url, {"title": "New"}, content_type="application/json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert Risk.objects.get(code="Y1").title == "Later risk"
+
+
+def test_a_seeded_risk_has_a_baseline_and_a_title_edit_changes_one_field(seed, staff_member):
+    risk = Risk.objects.get(code="R4")
+    baseline = risk.history.get()
+    assert baseline.history_date.date() == datetime.date(2026, 1, 28)  # its first assessment
+    risk_update(risk=risk, user=staff_member, title="Renamed")
+    latest = risk.history.first()
+    assert [c.field for c in latest.diff_against(latest.prev_record).changes] == ["title"]

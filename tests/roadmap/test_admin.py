@@ -114,6 +114,7 @@ def test_a_reading_added_on_the_metric_records_who(staff_admin, staff_member, pl
         "milestone_year": metric.milestone_year,
         "direction": metric.direction,
         "baseline": metric.baseline,
+        "expected_version": metric.version,
         "targets-TOTAL_FORMS": 0,
         "targets-INITIAL_FORMS": 0,
         "readings-TOTAL_FORMS": 1,

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from risks import rules
 from risks.models import (
     Assessment,
     Confidence,
@@ -31,6 +32,7 @@ from risks.models import (
     TriggerEntry,
 )
 from risks.selectors import rating_scale
+from risks.services import history_baseline_all
 from risks.trigger_chain import entry_digest
 from roadmap.models import Agency, KeyAction, Metric, MetricReading, Phase
 
@@ -166,6 +168,8 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             counts = generator.run(options["risks"])
+            # Bulk inserts write no history: give each record its dated baseline row.
+            history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n} {name}" for name, n in counts.items())
         self.stdout.write(f"Generated with seed {seed} in {elapsed:.1f} s: {summary}.")
@@ -230,7 +234,7 @@ class Generator:
         region = rng.choice(REGIONS)
         event = rng.choice(EVENTS[category])
         likelihood, impact = self._level(), self._level()
-        score = likelihood * impact
+        score = rules.score(likelihood, impact)
         created = self._moment(self.start, self.end - 90 * DAY)
         roll = rng.random()
         active_share = 0.08 if score >= 15 else 0.01
@@ -254,7 +258,9 @@ class Generator:
             # Reviewed about on time: roughly one open risk in five is overdue.
             since = max(created + 30 * DAY, self.end - DAY * int(days * 1.25))
             last_assessed = self._moment(since, self.end)
-            next_review = last_assessed.date() + DAY * days
+            next_review = rules.next_review_due(
+                reviewed_on=last_assessed.date(), frequency_days=days
+            )
         ratings = self._history(batch, index, created, last_assessed, likelihood, impact)
         first_l, first_i = ratings
         inherent = rng.random() < 0.6
