@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean
+.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean token token-user
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,14 @@ backup: install
 restore: migrate
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/register-....json.gz"; exit 2; }
 	$(BIN)/python manage.py restore_register "$(FILE)"
+
+# A new API token for USER, printed as the last line; it expires after API_TOKEN_TTL_DAYS
+# (default 90). USER must be given on the command line, not taken from the shell's $USER.
+token: token-user migrate
+	@$(BIN)/python manage.py create_token "$(USER)" --name "$(or $(NAME),make token)" $(if $(DAYS),--days $(DAYS))
+
+token-user:
+	@test "$(origin USER)" = "command line" || { echo "usage: make token USER=<username> [NAME=...] [DAYS=...]"; exit 2; }
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

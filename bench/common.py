@@ -132,7 +132,8 @@ def bench_users():
     the benchmarks sign them in directly)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services import token_create
 
     User = get_user_model()
     users = {}
@@ -148,8 +149,8 @@ def bench_users():
         if group:
             user.groups.set([Group.objects.get(name=group)])
         users[username] = user
-    token, _ = Token.objects.get_or_create(user=users[AUDITOR])
-    return users, token.key
+    _, key = token_create(user=users[AUDITOR], name="bench")
+    return users, key
 
 
 def machine() -> dict[str, str]:

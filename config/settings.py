@@ -6,6 +6,7 @@ on an SQLite file in the project folder, so a fresh checkout just works.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -29,11 +30,12 @@ INSTALLED_APPS = [
     "csp",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
     "common",
+    "accounts",
     "roadmap",
     "risks",
 ]
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Logs 401, 403, 409, 412 and 428 with the user and the client's address.
+    "accounts.middleware.RefusalLogMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -87,7 +91,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -130,11 +137,24 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="risk-register@localhost")
 
 # --- Sign-in and sessions --------------------------------------------------------------
-# django-axes: five failed sign-ins lock the username and address for an hour.
+# How many reverse proxies stand in front of the app, each appending to X-Forwarded-For
+# (one TLS proxy: 1). 0 believes no header: the connecting address is the client.
+# accounts.client.client_address applies it for the lockout, the security log and the API.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# django-axes, with accounts.lockout.LockoutHandler giving each parameter set its own cap:
+# five failures lock one client (username and address) out of that account for an hour;
+# twenty failures from any addresses lock the account itself, so a spread guess is slowed.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.client.client_address"
+# A success clears that client's count only; every failure stays on record for an audit.
 AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Logged in full: a failed sign-in must say which account and which address.
+AXES_SENSITIVE_PARAMETERS = []
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
@@ -186,7 +206,7 @@ LOGGING = {
     },
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "INFO"}},
 }
 
 # django-filter: an untouched choice reads "All", so no filter hides rows by default.
@@ -195,7 +215,7 @@ FILTERS_EMPTY_CHOICE_LABEL = "All"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["common.api.ModelPermissions"],
@@ -216,13 +236,26 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="2000/hour")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+}
+
+# API tokens (django-rest-knox, with accounts.ApiToken): stored as SHA-512 digests, shown
+# once, expiring after API_TOKEN_TTL_DAYS unless made with another lifetime.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Roadmap Risk Register API",
     "DESCRIPTION": (
         "Read-only for Auditor and Board, read-write for Staff. Authenticate with "
-        "`Authorization: Token <key>` (python manage.py drf_create_token <user>) or a session."
+        "`Authorization: Token <key>` or a session. Get a token on /accounts/tokens/ or "
+        "from an administrator (`make token USER=<username>`)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from accounts.services import sessions_end_all, tokens_revoke_all
 
 
 @login_not_required
@@ -31,23 +32,13 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"}, status=HTTPStatus.OK)
 
 
-def sessions_end_all(*, user) -> int:
-    """End every session of `user`, on every device. Returns how many were ended."""
-    from django.contrib.sessions.models import Session
-
-    ended = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            ended.append(session.pk)
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
-
-
 @require_POST
 def logout_everywhere(request):
-    """Sign the user out of every session (a lost laptop, a shared terminal)."""
+    """Sign the user out of every session (a lost laptop, a shared terminal) and revoke
+    every API token of theirs."""
     user = request.user
     sessions_end_all(user=user)
+    tokens_revoke_all(user=user, request=request)
     logout(request)
     messages.info(request, "You have been signed out everywhere.")
     return redirect(settings.LOGIN_URL)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+
+from accounts.services import token_create
 
 
 class ApiClient:
@@ -13,8 +14,8 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            self.session.headers["Authorization"] = f"Token {token.key}"
+            _, key = token_create(user=user, name="tests")
+            self.session.headers["Authorization"] = f"Token {key}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

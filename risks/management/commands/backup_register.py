@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-# Derived or transient tables: rebuilt by migrate, or worthless after a restore.
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "axes"]
+# Derived or transient tables: rebuilt by migrate, or worthless after a restore. API tokens
+# are never backed up: a restore makes their holders ask for new ones.
+EXCLUDE = ["contenttypes", "auth.permission", "sessions", "axes", "accounts.apitoken"]
 
 
 class Command(BaseCommand):
