@@ -9,6 +9,13 @@ from accounts.client import client_address
 logger = logging.getLogger("security")
 
 
+def _printable(text: str) -> str:
+    """A typed username goes into the log as written, but a control character in it cannot
+    start a forged line in a text log."""
+    text = str(text)[:150]
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def security_event(
     event: str, *, request=None, username: str | None = None, level=logging.INFO, **fields
 ) -> None:
@@ -18,6 +25,8 @@ def security_event(
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             username = user.get_username()
+    if username is not None:
+        username = _printable(username)
     address = client_address(request) if request is not None else None
     logger.log(
         level,

@@ -19,7 +19,7 @@ from accounts.models import ApiToken
 def token_list(request):
     """The user's tokens (never their keys), and a form for a new one whose key is shown
     on this answer only."""
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST if request.method == "POST" else None)
     new_key = None
     if request.method == "POST" and form.is_valid():
         _token, new_key = services.token_create(

@@ -80,3 +80,10 @@ def test_token_creation_and_revocation_are_logged(events, auditor, admin_user):
     (revoked,) = events("token.revoked")
     assert created.user == auditor.username and created.token_name == "GAO"
     assert revoked.user == admin_user.username and revoked.owner == auditor.username
+
+
+def test_a_username_with_a_newline_cannot_forge_a_log_line(events):
+    _client().post("/accounts/login/", {"username": "x\nsign_in.succeeded", "password": "no"})
+    (record,) = events("sign_in.failed")
+    assert "\n" not in record.getMessage()
+    assert record.user == "x\\nsign_in.succeeded"
