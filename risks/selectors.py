@@ -345,10 +345,12 @@ def trigger_log_recorders() -> set[int]:
 
 
 def _risk_had_code(risk_id: int, code: str) -> bool:
-    # Almost always the current code; a renamed risk is looked up in its history.
+    # Almost always the current code; a renamed risk is looked up in its history. A risk
+    # loaded or generated without a baseline history row cannot be told: it passes.
     if Risk.objects.filter(pk=risk_id, code=code).exists():
         return True
-    return Risk.history.filter(id=risk_id, code=code).exists()
+    history = Risk.history.filter(id=risk_id)
+    return history.filter(code=code).exists() or not history.filter(history_type="+").exists()
 
 
 def trigger_log_verify() -> ChainReport:

@@ -527,16 +527,6 @@ def review_finalise(*, review: BoardReview, user) -> BoardReview:
     _board_only(user, "risks.change_boardreview", "finalise a review")
     locked = _review_locked(review)
     _refuse_final(locked, "be finalised again")
-    # The review holds the trigger log's head, signed now: the log can later be neither cut
-    # back nor rewritten before this point without the review showing it. The head's lock
-    # keeps an entry from landing between reading the head and signing it.
-    head = _head_locked()
-    finalised_at = _now_to_the_millisecond()
-    anchor = checkpoint_sign(
-        sequence=head.sequence, entry_hash=head.entry_hash, signed_at=finalised_at
-    )
-    anchor.full_clean()
-    anchor.save()
     snapshots = []
     rows = (
         Risk.objects.exclude(status=Risk.Status.CLOSED)
@@ -555,6 +545,16 @@ def review_finalise(*, review: BoardReview, user) -> BoardReview:
         )
         snapshots.append(snapshot)
     ReviewSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    # The review holds the trigger log's head, signed now: the log can later be neither cut
+    # back nor rewritten before this point without the review showing it. The head's lock
+    # keeps an entry from landing between reading the head and signing it.
+    head = _head_locked()
+    finalised_at = _now_to_the_millisecond()
+    anchor = checkpoint_sign(
+        sequence=head.sequence, entry_hash=head.entry_hash, signed_at=finalised_at
+    )
+    anchor.full_clean()
+    anchor.save()
     locked.status = BoardReview.Status.FINAL
     locked.finalised_by = user
     locked.finalised_at = finalised_at

@@ -73,7 +73,11 @@ class PEMRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, str):
             return data.encode("ascii")
-        return json.dumps(data).encode()  # an error body, should one occur
+        # An error (a bad token's 401, a throttle's 429): JSON, as every API error is.
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return json.dumps(data).encode()
 
 
 CODE = r"[A-Za-z0-9_-]{1,20}"
@@ -363,7 +367,6 @@ class TriggerEntryViewSet(
     @extend_schema(
         responses={(200, PEMRenderer.media_type): OpenApiTypes.STR},
         filters=False,
-        auth=[],
     )
     @action(
         detail=False,

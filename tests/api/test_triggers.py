@@ -138,6 +138,12 @@ def test_public_key_is_pem_for_anyone(api):
     assert response.headers["Content-Type"].startswith("application/x-pem-file")
     assert response.content.decode() == signing.public_key_pem()
     assert response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+    bad_token = api().get(
+        "/api/v1/triggers/public-key/", headers={"Authorization": "Token not-a-token"}
+    )
+    assert bad_token.status_code == HTTPStatus.UNAUTHORIZED
+    assert bad_token.headers["Content-Type"] == "application/json"
+    assert "detail" in bad_token.json()
 
 
 def test_empty_log_verifies(api, auditor):
