@@ -411,7 +411,7 @@ class TriggerEntryQuerySet(models.QuerySet):
 class TriggerEntry(models.Model):
     """One link of the hash chain. Written only by risks.services.contingency_*; on SQLite a
     migration that rebuilds this table drops its append-only triggers: recreate them there
-    (risks.migrations.0010_trigger_log_signed_heads.protect). The hash covers the risk code and
+    (risks.migrations.0011_trigger_log_signed_heads.protect). The hash covers the risk code and
     username as stored here, so a later rename of either never breaks it."""
 
     class Kind(models.TextChoices):
@@ -546,7 +546,7 @@ class TriggerChainHead(models.Model):
     """The chain's tail in one row. Writers lock this row, so entries are chained one at a
     time; verification compares it with the last entry, so a removed tail shows too. A
     database trigger lets it name only the last entry, and only once that entry's head is
-    signed (migration 0010)."""
+    signed (migration 0011_trigger_log_signed_heads)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     sequence = models.PositiveBigIntegerField(default=0)

@@ -55,7 +55,7 @@ def reference_data(request):
     _trigger_log_open_for_flush(request)
 
 
-SIGNED_HEADS = importlib.import_module("risks.migrations.0010_trigger_log_signed_heads")
+SIGNED_HEADS = importlib.import_module("risks.migrations.0011_trigger_log_signed_heads")
 
 
 def _trigger_log_guarded() -> None:

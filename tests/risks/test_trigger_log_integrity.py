@@ -24,7 +24,7 @@ from tests.factories import RiskFactory, TriggerEntryFactory
 pytestmark = pytest.mark.django_db
 
 TABLE = TriggerEntry._meta.db_table
-guards = importlib.import_module("risks.migrations.0010_trigger_log_signed_heads")
+guards = importlib.import_module("risks.migrations.0011_trigger_log_signed_heads")
 PG_GUARDS = [
     (guards.ENTRIES, f"{guards.ENTRIES}_append_only"),
     (guards.CHECKPOINTS, f"{guards.CHECKPOINTS}_append_only"),

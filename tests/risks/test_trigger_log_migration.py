@@ -1,5 +1,6 @@
-"""Migration 0010 on a log that already has entries: it checks the chain under the old hash,
-re-hashes it under the new one, signs every head and anchors every finalised review."""
+"""Migration 0011_trigger_log_signed_heads on a log that already has entries: it checks the
+chain under the old hash, re-hashes it under the new one, signs every head and anchors every
+finalised review."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.factories import RiskFactory, TriggerEntryFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-BEFORE = ("risks", "0009_heatmap_and_latest_assessment_indexes")
+BEFORE = ("risks", "0010_history_of_links_and_derived_review")
 OLD_GUARD = importlib.import_module("risks.migrations.0005_trigger_log_append_only")
 
 
@@ -54,9 +55,9 @@ def _old_digest(row: dict, username: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _rehash_as_before_0010(*, break_at: int | None = None) -> None:
+def _rehash_as_before_signing(*, break_at: int | None = None) -> None:
     """Rewrite the entries' hashes in the old form (risk id, current username), as a log
-    written before 0010 has them."""
+    written before the migration has them."""
     executor = MigrationExecutor(connection)
     apps = executor.loader.project_state(BEFORE).apps
     Entry = apps.get_model("risks", "TriggerEntry")
@@ -99,7 +100,7 @@ def old_log(staff_member, board_member):
 
 
 def test_an_old_log_is_rehashed_signed_and_anchored(old_log):
-    _rehash_as_before_0010()
+    _rehash_as_before_signing()
     _migrate(_leaves())
 
     report = trigger_log_verify()
@@ -114,8 +115,8 @@ def test_an_old_log_is_rehashed_signed_and_anchored(old_log):
 
 
 def test_a_broken_old_log_stops_the_migration(old_log):
-    _rehash_as_before_0010(break_at=2)
+    _rehash_as_before_signing(break_at=2)
     with pytest.raises(RuntimeError, match="broken at entry #2"):
         _migrate(_leaves())
     # Put the chain right so the fixture can finish migrating.
-    _rehash_as_before_0010()
+    _rehash_as_before_signing()

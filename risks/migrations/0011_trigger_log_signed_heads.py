@@ -335,7 +335,7 @@ def backfill(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('risks', '0009_heatmap_and_latest_assessment_indexes'),
+        ('risks', '0010_history_of_links_and_derived_review'),
     ]
 
     operations = [
