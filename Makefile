@@ -37,6 +37,10 @@ users: migrate
 demo: seed users
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The demo runs with debug on throughout (migrate and seed too), so the trigger log is signed
+# with the development key, created on first use at .keys/trigger-log-dev.pem.
+demo demo-reset: export DJANGO_DEBUG ?= 1
+
 # Start the demo over. The old SQLite file is moved aside (never deleted), after a yes or FORCE=1.
 demo-reset: install
 	@test -z "$$DATABASE_URL" || { echo "demo-reset works on the demo's SQLite file only; DATABASE_URL is set."; exit 2; }

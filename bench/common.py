@@ -66,7 +66,20 @@ def generated_risks(url: str) -> int | None:
         ]
 
 
+def signing_key() -> None:
+    """Trigger log entries are signed, as in production: the benchmarks keep a key of their
+    own (unless TRIGGER_LOG_SIGNING_KEY_FILE names one), created once."""
+    if os.environ.get("TRIGGER_LOG_SIGNING_KEY_FILE"):
+        return
+    key = ROOT / ".keys" / "trigger-log-bench.pem"
+    if not key.exists():
+        command = [PYTHON, "manage.py", "create_trigger_log_key", str(key)]
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
+    os.environ["TRIGGER_LOG_SIGNING_KEY_FILE"] = str(key)
+
+
 def manage(url: str, *args: str) -> None:
+    signing_key()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -116,6 +129,7 @@ def django_setup(url: str) -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    signing_key()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["API_THROTTLE_RATE"] = THROTTLE

@@ -5,3 +5,7 @@ class CommonConfig(AppConfig):
     """Plumbing both apps share; it imports neither of them."""
 
     name = "common"
+
+    def ready(self) -> None:
+        # Registers the signing key's system check.
+        from common import signing  # noqa: F401

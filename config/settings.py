@@ -209,6 +209,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "INFO"}},
 }
 
+# --- Trigger log signing (README: "For auditors") --------------------------------------
+# An Ed25519 private key (PEM) kept outside the database. Unset with DEBUG on: a development
+# key is created on first use at .keys/trigger-log-dev.pem. Unset with DEBUG off: the app
+# refuses to start (system check common.E001; config/wsgi.py loads the key at start).
+TRIGGER_LOG_SIGNING_KEY_FILE = env.str("TRIGGER_LOG_SIGNING_KEY_FILE", default="")
+TRIGGER_LOG_DEV_KEY_FILE = BASE_DIR / ".keys" / "trigger-log-dev.pem"
+# The first line of every signed checkpoint: names this log, so one deployment's signed heads
+# cannot pass as another's.
+TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-register/trigger-log")
+
 # django-filter: an untouched choice reads "All", so no filter hides rows by default.
 FILTERS_EMPTY_CHOICE_LABEL = "All"
 

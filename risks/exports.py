@@ -73,6 +73,8 @@ SNAPSHOT_HEADER = [
     "status",
     "confidence",
     "next_review_due",
+    "trigger_log_sequence",
+    "trigger_log_head",
 ]
 
 
@@ -132,7 +134,14 @@ def register_rows(*, risks: QuerySet[Risk], scale: Scale) -> Iterator[list]:
         ]
 
 
+def _anchor(review: BoardReview) -> list:
+    # The trigger log's signed head the review holds, on every row like the quarter.
+    anchor = review.trigger_log_anchor
+    return [anchor.sequence, anchor.entry_hash] if anchor else ["", ""]
+
+
 def snapshot_rows(*, review: BoardReview, scale: Scale) -> Iterator[list]:
+    anchor = _anchor(review)
     snapshots = (
         ReviewSnapshot.objects.filter(review=review)
         .select_related("risk")
@@ -150,6 +159,7 @@ def snapshot_rows(*, review: BoardReview, scale: Scale) -> Iterator[list]:
             snap.get_status_display(),
             snap.get_confidence_display(),
             _iso(snap.next_review_due),
+            *anchor,
         ]
 
 
@@ -331,12 +341,23 @@ def register_xlsx(
     )
 
 
+def _anchor_note(review: BoardReview) -> str:
+    anchor = review.trigger_log_anchor
+    if anchor is None:
+        return ""
+    return (
+        f"; trigger log head #{anchor.sequence} {anchor.entry_hash}, signed"
+        f" {anchor.signed_at:%Y-%m-%d %H:%M:%S} UTC (key {anchor.key_id}): {anchor.signature}"
+    )
+
+
 def snapshot_xlsx(*, review: BoardReview, scale: Scale) -> bytes:
     return _workbook(
         scale=scale,
         current=selectors.review_grid(review=review, basis="current", scale=scale),
         target=selectors.review_grid(review=review, basis="target", scale=scale),
-        note=f"as frozen by the {review.quarter} review on {review.finalised_at:%Y-%m-%d}",
+        note=f"as frozen by the {review.quarter} review on {review.finalised_at:%Y-%m-%d}"
+        + _anchor_note(review),
         header=SNAPSHOT_HEADER,
         rows=snapshot_rows(review=review, scale=scale),
     )

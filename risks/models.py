@@ -410,7 +410,9 @@ class TriggerEntryQuerySet(models.QuerySet):
 
 class TriggerEntry(models.Model):
     """One link of the hash chain. Written only by risks.services.contingency_*; on SQLite a
-    migration that rebuilds this table drops its append-only triggers: recreate them there."""
+    migration that rebuilds this table drops its append-only triggers: recreate them there
+    (risks.migrations.0011_trigger_log_signed_heads.protect). The hash covers the risk code and
+    username as stored here, so a later rename of either never breaks it."""
 
     class Kind(models.TextChoices):
         INVOKED = "invoked", "Contingency invoked"
@@ -422,9 +424,15 @@ class TriggerEntry(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="trigger_entries")
+    risk_code = models.CharField(
+        max_length=20, editable=False, help_text="The risk's code when the entry was recorded."
+    )
     recorded_at = models.DateTimeField(editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trigger_entries"
+    )
+    recorded_by_username = models.CharField(
+        max_length=150, editable=False, help_text="The recorder's username when recorded."
     )
     reason = models.TextField()
     evidence = models.TextField(blank=True)
@@ -476,9 +484,69 @@ class TriggerEntry(models.Model):
         raise AppendOnlyError(f"Trigger entry #{self.sequence} cannot be deleted.")
 
 
+class TriggerCheckpointQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Signed heads are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Signed heads are append-only: they cannot be deleted.")
+
+
+class TriggerCheckpoint(models.Model):
+    """A signed head: the chain's (sequence, hash) at a moment, signed with the key held
+    outside the database (common.signing). One is made for every appended entry, and one for
+    every finalised board review (its anchor). Append-only, like the entries."""
+
+    class Kind(models.TextChoices):
+        APPEND = "append", "Entry appended"
+        ANCHOR = "anchor", "Board review anchor"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, editable=False)
+    entry = models.OneToOneField(
+        TriggerEntry,
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="checkpoint",
+        help_text="The entry whose appending made this head (none for a review's anchor).",
+    )
+    sequence = models.PositiveBigIntegerField(editable=False, help_text="0: an empty log.")
+    entry_hash = models.CharField(max_length=64, editable=False, validators=[hex_digest])
+    signed_at = models.DateTimeField(editable=False)
+    origin = models.CharField(max_length=200, editable=False)
+    key_id = models.CharField(max_length=16, editable=False)
+    signature = models.CharField(max_length=100, editable=False)
+
+    objects = TriggerCheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence", "signed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="append", entry__isnull=False)
+                | Q(kind="anchor", entry__isnull=True),
+                name="triggercheckpoint_append_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signed head #{self.sequence} at {self.signed_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("A signed head is saved and cannot change.")
+        kwargs["force_insert"] = True
+        super().save(**kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("A signed head cannot be deleted.")
+
+
 class TriggerChainHead(models.Model):
     """The chain's tail in one row. Writers lock this row, so entries are chained one at a
-    time; verification compares it with the last entry, so a removed tail shows too."""
+    time; verification compares it with the last entry, so a removed tail shows too. A
+    database trigger lets it name only the last entry, and only once that entry's head is
+    signed (migration 0011_trigger_log_signed_heads)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     sequence = models.PositiveBigIntegerField(default=0)
@@ -613,6 +681,15 @@ class BoardReview(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     finalised_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trigger_log_anchor = models.OneToOneField(
+        TriggerCheckpoint,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="review",
+        help_text="The trigger log's signed head when the review was finalised.",
+    )
     history = HistoricalRecords()
 
     class Meta:

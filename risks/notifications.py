@@ -8,7 +8,8 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 
-from risks.models import TriggerEntry
+from risks.models import TriggerCheckpoint, TriggerEntry
+from risks.trigger_chain import instant
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,28 @@ def _message(entry: TriggerEntry) -> tuple[str, str]:
         f"Recorded by: {entry.recorded_by.get_username()}",
         f"Recorded at: {entry.recorded_at:%Y-%m-%d %H:%M} UTC",
         f"Trigger log entry #{entry.sequence}, hash {entry.entry_hash}",
+        *_signed_head(entry),
     ]
     return subject, "\n".join(lines)
+
+
+def _signed_head(entry: TriggerEntry) -> list[str]:
+    """The new head of the log as signed: kept in the recipients' mailboxes, it is a copy
+    outside the database that a later cut or rewrite of the log cannot match."""
+    checkpoint = TriggerCheckpoint.objects.filter(entry=entry).first()
+    if checkpoint is None:
+        return []
+    return [
+        "",
+        "The trigger log's new signed head (keep this email: it lets anyone check later that",
+        "the log was not cut back or rewritten; see the README, 'For auditors'):",
+        f"  origin:    {checkpoint.origin}",
+        f"  sequence:  {checkpoint.sequence}",
+        f"  hash:      {checkpoint.entry_hash}",
+        f"  signed at: {instant(checkpoint.signed_at)}",
+        f"  key id:    {checkpoint.key_id}",
+        f"  signature: {checkpoint.signature}",
+    ]
 
 
 def trigger_entry_notify(*, entry: TriggerEntry) -> None:

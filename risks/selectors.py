@@ -7,10 +7,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from common import signing
 from common.calendar import end_of_day, programme_year, target_calendar_year
 from common.history import rows_as_of
 from risks import rules
@@ -31,7 +34,7 @@ from risks.models import (
     TriggerChainHead,
     TriggerEntry,
 )
-from risks.trigger_chain import ChainReport, chain_verify
+from risks.trigger_chain import Anchor, ChainReport, chain_verify
 from roadmap.models import Metric, MetricReading, MetricTarget
 
 
@@ -316,15 +319,56 @@ def risk_detail(*, code: str) -> Risk:
 
 
 def trigger_log_list() -> QuerySet[TriggerEntry]:
-    """The log, newest first."""
-    return TriggerEntry.objects.select_related("risk", "recorded_by").order_by("-sequence")
+    """The log, newest first, each entry with its signed head."""
+    return TriggerEntry.objects.select_related("risk", "recorded_by", "checkpoint").order_by(
+        "-sequence"
+    )
+
+
+RECORD_PERMISSION = ("risks", "add_triggerentry")
+
+
+def trigger_log_recorders() -> set[int]:
+    """Everyone who holds the permission to record trigger log entries now: directly, through
+    a group (Staff), or as a superuser. Active or not, so a recorder who left (deactivated)
+    still counts; one taken out of Staff no longer does, and verification names the entry."""
+    app_label, codename = RECORD_PERMISSION
+    permission = Q(content_type__app_label=app_label, codename=codename)
+    User = get_user_model()
+    return set(
+        User.objects.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=Permission.objects.filter(permission))
+            | Q(groups__permissions__in=Permission.objects.filter(permission))
+        ).values_list("pk", flat=True)
+    )
+
+
+def _risk_had_code(risk_id: int, code: str) -> bool:
+    # Almost always the current code; a renamed risk is looked up in its history. A risk
+    # loaded or generated without a baseline history row cannot be told: it passes.
+    if Risk.objects.filter(pk=risk_id, code=code).exists():
+        return True
+    history = Risk.history.filter(id=risk_id)
+    return history.filter(code=code).exists() or not history.filter(history_type="+").exists()
 
 
 def trigger_log_verify() -> ChainReport:
-    """Check the whole hash chain against its head; reads in chunks, so it scales."""
-    entries = TriggerEntry.objects.select_related("recorded_by").order_by("sequence")
+    """Check the whole chain (hashes, links, times, signed heads, recorders) against its head
+    and every finalised board review's anchor; reads in chunks, so it scales."""
+    entries = TriggerEntry.objects.select_related("checkpoint").order_by("sequence")
+    reviews = (
+        BoardReview.objects.filter(status=BoardReview.Status.FINAL)
+        .select_related("trigger_log_anchor")
+        .order_by("finalised_at", "quarter")
+    )
     return chain_verify(
-        entries.iterator(chunk_size=2000), TriggerChainHead.objects.filter(pk=1).first()
+        entries.iterator(chunk_size=2000),
+        TriggerChainHead.objects.filter(pk=1).first(),
+        key=signing.public_key(),
+        recorders=trigger_log_recorders(),
+        risk_had_code=_risk_had_code,
+        anchors=[Anchor(r.quarter, r.trigger_log_anchor) for r in reviews],
     )
 
 
@@ -344,14 +388,16 @@ def open_breaches(*, risk: Risk | None = None) -> QuerySet[IndicatorBreach]:
 def review_list() -> QuerySet[BoardReview]:
     """Every review, newest quarter first, with how many risks its snapshot froze."""
     return (
-        BoardReview.objects.select_related("created_by", "finalised_by")
+        BoardReview.objects.select_related("created_by", "finalised_by", "trigger_log_anchor")
         .annotate(snapshot_count=Count("snapshots"))
         .order_by("-quarter")
     )
 
 
 def review_get(*, quarter: str) -> BoardReview:
-    return BoardReview.objects.select_related("created_by", "finalised_by").get(quarter=quarter)
+    return BoardReview.objects.select_related(
+        "created_by", "finalised_by", "trigger_log_anchor"
+    ).get(quarter=quarter)
 
 
 def review_latest_final(*, before: datetime.datetime | None = None) -> BoardReview | None:

@@ -30,7 +30,7 @@ from risks.models import (
 )
 from risks.notifications import trigger_entry_notify
 from risks.selectors import review_frequency_days
-from risks.trigger_chain import entry_digest
+from risks.trigger_chain import checkpoint_sign, entry_digest
 from roadmap.models import KeyAction, Metric, MetricReading
 
 
@@ -226,28 +226,55 @@ def _risk_locked(risk: Risk) -> Risk:
 
 def _now_to_the_millisecond() -> datetime.datetime:
     # Django's JSON serialiser (backup_register) keeps milliseconds, and the entry's hash
-    # must hold after a restore.
+    # and its head's signature must hold after a restore.
     now = timezone.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def _entry_append(*, risk: Risk, user, kind: str, text: dict[str, str]) -> TriggerEntry:
+MILLISECOND = datetime.timedelta(milliseconds=1)
+
+
+def _head_locked() -> TriggerChainHead:
     # The head row's lock serialises every writer of the chain (a no-op on SQLite, whose
     # writes are serialised anyway); unique sequence and prev_hash are the last defence.
     head, _ = TriggerChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head
+
+
+def _entry_append(*, risk: Risk, user, kind: str, text: dict[str, str]) -> TriggerEntry:
+    if user is None or not user.has_perm("risks.add_triggerentry"):
+        # Verification checks every recorder held this permission; the faces check first.
+        raise ValidationError(
+            "Only Staff (risks.add_triggerentry) record trigger log entries.", code="permission"
+        )
+    head = _head_locked()
+    recorded_at = _now_to_the_millisecond()
+    last = TriggerEntry.objects.filter(sequence=head.sequence).values_list("recorded_at")
+    if head.sequence and last and recorded_at <= last[0][0]:
+        # Times only increase along the chain, even when the clock steps back.
+        recorded_at = last[0][0] + MILLISECOND
     entry = TriggerEntry(
         sequence=head.sequence + 1,
         prev_hash=head.entry_hash,
         kind=kind,
         risk=risk,
-        recorded_at=_now_to_the_millisecond(),
+        risk_code=risk.code,
+        recorded_at=recorded_at,
         recorded_by=user,
+        recorded_by_username=user.get_username(),
         previous_status=risk.status,
         **text,
     )
     entry.entry_hash = entry_digest(entry)
+    # Sign before writing anything: without a key nothing is written.
+    checkpoint = checkpoint_sign(
+        entry=entry, sequence=entry.sequence, entry_hash=entry.entry_hash, signed_at=recorded_at
+    )
     entry.full_clean()
     entry.save()
+    checkpoint.entry = entry
+    checkpoint.full_clean()
+    checkpoint.save()
     head.sequence, head.entry_hash = entry.sequence, entry.entry_hash
     head.full_clean()
     head.save()
@@ -518,16 +545,28 @@ def review_finalise(*, review: BoardReview, user) -> BoardReview:
         )
         snapshots.append(snapshot)
     ReviewSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    # The review holds the trigger log's head, signed now: the log can later be neither cut
+    # back nor rewritten before this point without the review showing it. The head's lock
+    # keeps an entry from landing between reading the head and signing it.
+    head = _head_locked()
+    finalised_at = _now_to_the_millisecond()
+    anchor = checkpoint_sign(
+        sequence=head.sequence, entry_hash=head.entry_hash, signed_at=finalised_at
+    )
+    anchor.full_clean()
+    anchor.save()
     locked.status = BoardReview.Status.FINAL
     locked.finalised_by = user
-    locked.finalised_at = timezone.now()
+    locked.finalised_at = finalised_at
+    locked.trigger_log_anchor = anchor
     locked._history_user = user
     locked.full_clean()
     locked.save()
-    review.status, review.finalised_by, review.finalised_at = (
+    review.status, review.finalised_by, review.finalised_at, review.trigger_log_anchor = (
         locked.status,
         locked.finalised_by,
         locked.finalised_at,
+        anchor,
     )
     return locked
 

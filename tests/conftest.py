@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from common import signing
 from risks.groups import GROUP_PERMISSIONS, groups_sync
 from risks.models import RatingBand
 from tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trigger_log_signing_key(tmp_path_factory):
+    """The tests' own Ed25519 key, as TRIGGER_LOG_SIGNING_KEY_FILE names one in production;
+    in the environment too, for the commands that tests run in a subprocess."""
+    path = tmp_path_factory.mktemp("keys") / "trigger-log-test.pem"
+    signing.create_key_file(path)
+    settings.TRIGGER_LOG_SIGNING_KEY_FILE = str(path)
+    os.environ["TRIGGER_LOG_SIGNING_KEY_FILE"] = str(path)
+    signing.forget_loaded_key()
+    yield path
+    signing.forget_loaded_key()
 
 
 @pytest.fixture(autouse=True)
@@ -29,31 +45,46 @@ def reference_data(request):
     from django.apps import apps
     from django.contrib.auth.models import Group
 
+    _trigger_log_guarded()
     if Group.objects.filter(name__in=GROUP_PERMISSIONS).count() < len(GROUP_PERMISSIONS):
         groups_sync(apps)
     if not RatingBand.objects.exists():
         scale = importlib.import_module("risks.migrations.0002_default_rating_scale")
         scale.create_scale(apps, None)
     yield
-    _clear_trigger_log_for_sqlite_flush(request)
+    _trigger_log_open_for_flush(request)
 
 
-def _clear_trigger_log_for_sqlite_flush(request) -> None:
-    """After a transactional test Django empties every table; on SQLite with DELETE, which
-    the trigger log's own database trigger refuses. Lift it for the cleanup, then restore."""
+SIGNED_HEADS = importlib.import_module("risks.migrations.0011_trigger_log_signed_heads")
+
+
+def _trigger_log_guarded() -> None:
+    """Every test starts with the trigger log's database guards on: after a transactional
+    test's flush (below) they are put back (on SQLite, inside the test's transaction)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for sql in SIGNED_HEADS.SQLITE_PROTECT:
+                cursor.execute(sql)
+        else:
+            cursor.execute(f"SET {SIGNED_HEADS.TRUNCATE_SETTING} = 'deny'")
+
+
+def _trigger_log_open_for_flush(request) -> None:
+    """After a transactional test Django empties every table: DELETE on SQLite, which the
+    trigger log's own database triggers refuse, and TRUNCATE on PostgreSQL, which they refuse
+    unless the session allows it. Open both for the flush; the next test closes them."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "live_server" in request.fixturenames or (
         marker is not None and marker.kwargs.get("transaction")
     )
-    if not transactional or connection.vendor != "sqlite":
+    if not transactional:
         return
-    append_only = importlib.import_module("risks.migrations.0005_trigger_log_append_only")
     with connection.cursor() as cursor:
-        for sql in append_only.SQLITE_UNPROTECT:
-            cursor.execute(sql)
-        cursor.execute("DELETE FROM risks_triggerentry")
-        for sql in append_only.SQLITE_PROTECT:
-            cursor.execute(sql)
+        if connection.vendor == "sqlite":
+            for sql in SIGNED_HEADS.SQLITE_UNPROTECT:
+                cursor.execute(sql)
+        else:
+            cursor.execute(f"SET {SIGNED_HEADS.TRUNCATE_SETTING} = 'allow'")
 
 
 @pytest.fixture(autouse=True)

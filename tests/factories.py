@@ -180,7 +180,7 @@ class TriggerEntryFactory(factory.django.DjangoModelFactory):
         model = TriggerEntry
 
     risk = factory.SubFactory(RiskFactory)
-    recorded_by = factory.SubFactory(UserFactory)
+    recorded_by = factory.SubFactory(UserFactory, groups=["Staff"])  # Staff record entries
     kind = TriggerEntry.Kind.INVOKED
     reason = factory.Sequence(lambda n: f"Trigger condition met ({n}).")
     evidence = "Field report."

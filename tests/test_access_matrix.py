@@ -68,6 +68,7 @@ MATRIX = [
     ("GET", "/api/v1/triggers/", API_READ),
     ("GET", "/api/v1/triggers/{entry_seq}/", API_READ),
     ("GET", "/api/v1/triggers/verify/", API_READ),
+    ("GET", "/api/v1/triggers/public-key/", (200, 200, 200, 200, 200)),
     ("GET", "/api/v1/indicators/", API_READ),
     ("GET", "/api/v1/breaches/", API_READ),
     ("GET", "/api/v1/reviews/", API_READ),

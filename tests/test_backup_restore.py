@@ -16,12 +16,13 @@ from django.db import connection
 pytestmark = pytest.mark.django_db
 
 ACTIVITY = """
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from risks.models import Risk
 from risks import services
 from roadmap.models import Metric
 from roadmap.services import metric_reading_record
 staff = User.objects.create_user("sam", password="x-long-password-1")
+staff.groups.add(Group.objects.get(name="Staff"))  # only Staff record trigger log entries
 r3 = Risk.objects.get(code="R3")
 services.risk_assess(risk=r3, likelihood=4, impact=5, rationale="Violence up.", user=staff)
 services.contingency_invoke(risk=r3, user=staff, reason="Homicides up 20%.", evidence="INEGI")

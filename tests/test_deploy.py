@@ -36,3 +36,40 @@ def test_check_deploy_is_clean_with_production_settings():
 
 def test_debug_is_off_unless_asked(settings):
     assert settings.DEBUG is False
+
+
+def _without_signing_key(environ) -> dict:
+    return {
+        k: v
+        for k, v in _without_test_switches(environ).items()
+        if k != "TRIGGER_LOG_SIGNING_KEY_FILE"
+    }
+
+
+def test_check_deploy_flags_a_missing_trigger_log_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env={**_without_signing_key(os.environ), **PRODUCTION},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "common.E001" in result.stderr and "TRIGGER_LOG_SIGNING_KEY_FILE" in result.stderr
+
+
+def test_the_server_refuses_to_start_without_a_key():
+    # gunicorn and runserver load config.wsgi, which loads the key before serving.
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        env={**_without_signing_key(os.environ), **PRODUCTION},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert (
+        "ImproperlyConfigured" in result.stderr and "TRIGGER_LOG_SIGNING_KEY_FILE" in result.stderr
+    )

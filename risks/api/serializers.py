@@ -20,6 +20,7 @@ from risks.models import (
     ReviewSnapshot,
     Risk,
     RiskAcceptance,
+    TriggerCheckpoint,
     TriggerEntry,
 )
 from risks.selectors import Scale, rating_scale
@@ -382,11 +383,34 @@ class ContingencySerializer(serializers.Serializer):
 RISK_STATUS_HELP = "A risk status: " + ", ".join(Risk.Status.values) + "."
 
 
+class TriggerCheckpointSerializer(serializers.ModelSerializer):
+    """A signed head of the trigger log (README, "For auditors", gives the signed text)."""
+
+    class Meta:
+        model = TriggerCheckpoint
+        fields = ["origin", "sequence", "entry_hash", "signed_at", "key_id", "signature"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "signature": {"help_text": "Ed25519 signature of the checkpoint text, base64."},
+            "key_id": {"help_text": "First 8 bytes of SHA-256 of the raw public key, hex."},
+        }
+
+
 class TriggerEntrySerializer(serializers.ModelSerializer):
-    risk = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # As stored on the entry when it was recorded: what its hash covers.
+    risk = serializers.CharField(
+        source="risk_code", read_only=True, help_text="The risk's code when recorded."
+    )
+    recorded_by = serializers.CharField(
+        source="recorded_by_username",
+        read_only=True,
+        help_text="The recorder's username when recorded.",
+    )
     previous_status = serializers.CharField(
         read_only=True, help_text="The risk's status before this entry. " + RISK_STATUS_HELP
+    )
+    checkpoint = TriggerCheckpointSerializer(
+        read_only=True, help_text="The log's head as signed when this entry was appended."
     )
 
     class Meta:
@@ -404,6 +428,7 @@ class TriggerEntrySerializer(serializers.ModelSerializer):
             "previous_status",
             "prev_hash",
             "entry_hash",
+            "checkpoint",
         ]
         read_only_fields = fields
 
@@ -428,6 +453,10 @@ class ChainReportSerializer(serializers.Serializer):
         help_text="The last entry's hash when intact: compare it with the one kept outside."
     )
     first_bad_sequence = serializers.IntegerField(allow_null=True)
+    key_id = serializers.CharField(help_text="The public key the signatures were checked with.")
+    reviews_checked = serializers.IntegerField(
+        help_text="Finalised board reviews whose anchor (signed head) the chain matched."
+    )
 
 
 # --- Key risk indicators ----------------------------------------------------------------------
@@ -549,6 +578,11 @@ class BoardReviewSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Open risks frozen when the review was finalised."
     )
     acceptances = RiskAcceptanceSerializer(many=True, read_only=True)
+    trigger_log_anchor = TriggerCheckpointSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The trigger log's head, signed when the review was finalised (null: draft).",
+    )
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -565,6 +599,7 @@ class BoardReviewSerializer(serializers.ModelSerializer):
             "finalised_at",
             "snapshot_count",
             "acceptances",
+            "trigger_log_anchor",
             "links",
         ]
         read_only_fields = fields

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import json
+
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import signing
 from common.api import (
     CSVExportMixin,
     LogCursorPagination,
@@ -60,6 +63,22 @@ from risks.models import (
     Risk,
     RiskAcceptance,
 )
+
+
+class PEMRenderer(renderers.BaseRenderer):
+    media_type = "application/x-pem-file"
+    format = "pem"
+    charset = "ascii"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode("ascii")
+        # An error (a bad token's 401, a throttle's 429): JSON, as every API error is.
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return json.dumps(data).encode()
+
 
 CODE = r"[A-Za-z0-9_-]{1,20}"
 ID = r"[0-9]{1,18}"
@@ -330,13 +349,39 @@ class TriggerEntryViewSet(
     ordering = ["-sequence"]
     csv_filename = "triggers.csv"
 
-    @extend_schema(responses={200: ChainReportSerializer}, filters=False)
+    @extend_schema(
+        responses={200: ChainReportSerializer, 409: ChainReportSerializer}, filters=False
+    )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def verify(self, request):
-        """Check the whole hash chain against its head. 200 whether or not it holds: `ok`
-        says which, and `first_bad_sequence` names the first bad entry."""
+        """Check the whole log: every hash, link and signed head, that sequence numbers and
+        times only increase, that every recorder holds the permission to record, and every
+        finalised board review's anchor. 200 with `ok: true` when all hold; 409 with
+        `ok: false` and `first_bad_sequence` (the first bad entry) when anything does not."""
         report = selectors.trigger_log_verify()
-        return Response(ChainReportSerializer(report).data)
+        return Response(
+            ChainReportSerializer(report).data,
+            status=status.HTTP_200_OK if report.ok else status.HTTP_409_CONFLICT,
+        )
+
+    @extend_schema(
+        responses={(200, PEMRenderer.media_type): OpenApiTypes.STR},
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="public-key",
+        filter_backends=[],
+        pagination_class=None,
+        permission_classes=[permissions.AllowAny],
+        renderer_classes=[PEMRenderer],
+    )
+    def public_key(self, request):
+        """The Ed25519 public key (PEM, SubjectPublicKeyInfo) that verifies every signed head
+        of the trigger log. Public: no sign-in needed. Keep a copy from a trusted channel and
+        check against it (tools/verify_trigger_log.py --public-key)."""
+        return Response(signing.public_key_pem())
 
 
 class IndicatorViewSet(
@@ -432,7 +477,7 @@ class ReviewViewSet(
     final, the snapshot of every open risk's rating. Look one up by quarter, e.g. 2027-Q1."""
 
     queryset = (
-        BoardReview.objects.select_related("created_by", "finalised_by")
+        BoardReview.objects.select_related("created_by", "finalised_by", "trigger_log_anchor")
         .annotate(snapshot_count=Count("snapshots"))
         .prefetch_related(
             Prefetch(

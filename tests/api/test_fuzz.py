@@ -11,6 +11,7 @@ import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from rest_framework.throttling import UserRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -118,6 +119,11 @@ def test_no_documented_operation_answers_5xx(request, live_server, seed, monkeyp
                     auth=auth,
                     path_parameters=path_parameters,
                 )
+            except Unsatisfiable:
+                # Nothing to get wrong: no parameters, no body, and no sign-in required (the
+                # trigger log's public key). Positive cases still run.
+                if mode != GenerationMode.NEGATIVE:
+                    raise
             except Exception as exc:  # collect every operation's failure, then report them all
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
 

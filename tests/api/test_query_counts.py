@@ -41,7 +41,13 @@ def fixed(auditor):
         attendees="Chair",
         created_by=user,
     )
-    return {"metric": MetricFactory(name="Fixed metric"), "review": review, "user": user}
+    staff = UserFactory(username="sam.staff", groups=["Staff"])  # only Staff record entries
+    return {
+        "metric": MetricFactory(name="Fixed metric"),
+        "review": review,
+        "user": user,
+        "staff": staff,
+    }
 
 
 def _grow(n: int, fixed: dict) -> None:
@@ -61,7 +67,7 @@ def _grow(n: int, fixed: dict) -> None:
         # A changed risk (history with a diff), a trigger entry, a breach on an indicator.
         risk.title = f"{risk.title} (renamed)"
         risk.save()
-        TriggerEntryFactory(risk=risk, recorded_by=user)
+        TriggerEntryFactory(risk=risk, recorded_by=fixed["staff"])
         IndicatorFactory(risk=risk, metric=metric, threshold=1)
         metric_reading_record(
             metric=metric, observed_on=timezone.localdate(), value=10, source="Count", user=user

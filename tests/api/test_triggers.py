@@ -8,6 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from common import signing
 from risks.models import TriggerChainHead, TriggerEntry
 from tests.factories import RiskFactory, TriggerEntryFactory, UserFactory
 
@@ -99,19 +100,50 @@ def test_verify_intact_chain(api, auditor, log):
         "message": "Trigger log intact: 4 entries checked.",
         "head_hash": head.entry_hash,
         "first_bad_sequence": None,
+        "key_id": signing.key_id(),
+        "reviews_checked": 0,
     }
 
 
-def test_verify_broken_chain_is_200_with_ok_false(api, auditor, log):
-    # The entries are append-only in the database; a head claiming a fifth entry stands for a
-    # log whose tail was cut off.
-    TriggerChainHead.objects.filter(pk=1).update(sequence=5)
+def test_verify_broken_chain_is_409_with_ok_false(api, auditor, log):
+    # A fifth entry written past the service (a plain INSERT): nobody signed its head.
+    fifth = TriggerEntry.objects.get(sequence=4)
+    fifth.pk, fifth._state.adding = None, True
+    fifth.sequence, fifth.prev_hash, fifth.entry_hash = 5, fifth.entry_hash, "f" * 64
+    fifth.save()
     response = api(auditor).get("/api/v1/triggers/verify/")
-    assert response.status_code == HTTPStatus.OK
+    assert response.status_code == HTTPStatus.CONFLICT
     body = response.json()
     assert body["ok"] is False
     assert body["first_bad_sequence"] == 5
-    assert "missing" in body["message"]
+    assert "entry #5" in body["message"]
+
+
+def test_each_entry_carries_what_recomputes_its_hash_and_signature(api, auditor, log):
+    entry = api(auditor).get("/api/v1/triggers/2/").json()
+    stored = TriggerEntry.objects.select_related("checkpoint").get(sequence=2)
+    assert entry["checkpoint"] == {
+        "origin": stored.checkpoint.origin,
+        "sequence": 2,
+        "entry_hash": stored.entry_hash,
+        "signed_at": entry["recorded_at"],
+        "key_id": signing.key_id(),
+        "signature": stored.checkpoint.signature,
+    }
+
+
+def test_public_key_is_pem_for_anyone(api):
+    response = api().get("/api/v1/triggers/public-key/")
+    assert response.status_code == HTTPStatus.OK
+    assert response.headers["Content-Type"].startswith("application/x-pem-file")
+    assert response.content.decode() == signing.public_key_pem()
+    assert response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+    bad_token = api().get(
+        "/api/v1/triggers/public-key/", headers={"Authorization": "Token not-a-token"}
+    )
+    assert bad_token.status_code == HTTPStatus.UNAUTHORIZED
+    assert bad_token.headers["Content-Type"] == "application/json"
+    assert "detail" in bad_token.json()
 
 
 def test_empty_log_verifies(api, auditor):

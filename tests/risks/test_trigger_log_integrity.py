@@ -24,7 +24,12 @@ from tests.factories import RiskFactory, TriggerEntryFactory
 pytestmark = pytest.mark.django_db
 
 TABLE = TriggerEntry._meta.db_table
-append_only = importlib.import_module("risks.migrations.0005_trigger_log_append_only")
+guards = importlib.import_module("risks.migrations.0011_trigger_log_signed_heads")
+PG_GUARDS = [
+    (guards.ENTRIES, f"{guards.ENTRIES}_append_only"),
+    (guards.CHECKPOINTS, f"{guards.CHECKPOINTS}_append_only"),
+    (guards.HEAD, f"{guards.HEAD}_guard"),
+]
 
 
 @pytest.fixture
@@ -40,21 +45,34 @@ def log(staff_member):
 
 @contextmanager
 def triggers_lifted():
-    """What someone with direct database access can do: switch the append-only guard off."""
+    """What someone with direct database access can do: switch the append-only guards off."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # ALTER TABLE waits for no deferred foreign-key checks: run them as they come.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TABLE}_append_only")
+            for table, trigger in PG_GUARDS:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
             yield cursor
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TABLE}_append_only")
+            for table, trigger in PG_GUARDS:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
-            for sql in append_only.SQLITE_UNPROTECT:
+            for sql in guards.SQLITE_UNPROTECT:
                 cursor.execute(sql)
             yield cursor
-            for sql in append_only.SQLITE_PROTECT:
+            for sql in guards.SQLITE_PROTECT:
                 cursor.execute(sql)
+
+
+def delete_entries(cursor, *, since: int, until: int | None = None) -> None:
+    """Delete entries and their signed heads, as a tamperer would have to."""
+    entries = TriggerEntry.objects.filter(sequence__gte=since)
+    if until is not None:
+        entries = entries.filter(sequence__lte=until)
+    ids = list(entries.values_list("pk", flat=True))
+    for table, column in [(guards.CHECKPOINTS, "entry_id"), (guards.ENTRIES, "id")]:
+        for pk in ids:
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = %s", [pk])  # noqa: S608
 
 
 def verify() -> str:
@@ -141,7 +159,7 @@ def test_an_edited_entry_is_named(log):
 
 def test_a_removed_entry_is_named(log):
     with triggers_lifted() as cursor:
-        cursor.execute("DELETE FROM risks_triggerentry WHERE sequence = 2")
+        delete_entries(cursor, since=2, until=2)
 
     with pytest.raises(CommandError, match=r"entry #3 .*expected sequence 2"):
         verify()
@@ -149,7 +167,7 @@ def test_a_removed_entry_is_named(log):
 
 def test_a_removed_last_entry_is_caught_by_the_chain_head(log):
     with triggers_lifted() as cursor:
-        cursor.execute("DELETE FROM risks_triggerentry WHERE sequence = 4")
+        delete_entries(cursor, since=4)
 
     with pytest.raises(CommandError, match="#4 to #4 are missing"):
         verify()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -29,11 +30,12 @@ from risks.models import (
     RatingBand,
     Risk,
     TriggerChainHead,
+    TriggerCheckpoint,
     TriggerEntry,
 )
 from risks.selectors import rating_scale
 from risks.services import history_baseline_all
-from risks.trigger_chain import entry_digest
+from risks.trigger_chain import checkpoint_sign, entry_digest
 from roadmap.models import Agency, KeyAction, Metric, MetricReading, Phase
 
 DAY = datetime.timedelta(days=1)
@@ -202,6 +204,7 @@ class Generator:
         for pk, number in KeyAction.objects.values_list("pk", "phase__number"):
             self.key_actions.setdefault(number, []).append(pk)
         User = get_user_model()
+        staff = Group.objects.get(name="Staff")
         self.users = []
         for username in ANALYSTS:
             user, created = User.objects.get_or_create(
@@ -210,6 +213,8 @@ class Generator:
             if created:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
+            # They record trigger log entries, which only Staff may do.
+            user.groups.add(staff)
             self.users.append(user)
         codes = Risk.objects.filter(code__regex=r"^G[0-9]+$").values_list("code", flat=True)
         self.next_number = max((int(code[1:]) for code in codes.iterator()), default=0) + 1
@@ -512,14 +517,33 @@ class Generator:
         self.counts["indicators"] += len(batch.indicators)
 
     def _chain(self, head: TriggerChainHead, entries: list[TriggerEntry]) -> None:
-        """Link the new entries after the head, in time order, exactly as the services do."""
+        """Link the new entries after the head, in time order, and sign each new head, exactly
+        as the services do. Times only increase along the chain: an entry generated before the
+        last one already in the log is moved just after it."""
         entries.sort(key=lambda entry: (entry.recorded_at, entry.risk.code))
         sequence, previous = head.sequence, head.entry_hash
+        last = TriggerEntry.objects.filter(sequence=sequence).values_list("recorded_at")
+        last_time = last[0][0] if sequence and last else None
+        checkpoints = []
         for entry in entries:
             sequence += 1
+            if last_time is not None and entry.recorded_at <= last_time:
+                entry.recorded_at = last_time + datetime.timedelta(milliseconds=1)
+            last_time = entry.recorded_at
             entry.sequence, entry.prev_hash = sequence, previous
+            entry.risk_code = entry.risk.code
+            entry.recorded_by_username = entry.recorded_by.get_username()
             entry.entry_hash = previous = entry_digest(entry)
+            checkpoints.append(
+                checkpoint_sign(
+                    entry=entry,
+                    sequence=sequence,
+                    entry_hash=entry.entry_hash,
+                    signed_at=entry.recorded_at,
+                )
+            )
         TriggerEntry.objects.bulk_create(entries, batch_size=self.batch_size)
+        TriggerCheckpoint.objects.bulk_create(checkpoints, batch_size=self.batch_size)
         if entries:
             head.sequence, head.entry_hash = sequence, previous
             head.full_clean()
