@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -587,6 +591,13 @@ class IndicatorBreach(models.Model):
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 
 
+def quarter_start(quarter: str) -> datetime.date | None:
+    """The first day of a quarter named YYYY-Qn; None when the name is not one."""
+    if not re.match(QUARTER_PATTERN, quarter or ""):
+        return None
+    return datetime.date(int(quarter[:4]), 3 * int(quarter[-1]) - 2, 1)
+
+
 class BoardReview(models.Model):
     """A quarterly meeting of the oversight board; finalising freezes a snapshot."""
 
@@ -628,6 +639,17 @@ class BoardReview(models.Model):
 
     def __str__(self) -> str:
         return f"Board review {self.quarter}"
+
+    def clean(self) -> None:
+        # The board reviews a quarter during it or after it, never before it has begun.
+        start = quarter_start(self.quarter)
+        if start and self.meeting_date and self.meeting_date < start:
+            raise ValidationError(
+                {
+                    "meeting_date": f"A {self.quarter} review meets on or after "
+                    f"{start.day} {start:%b %Y}, the first day of that quarter."
+                }
+            )
 
     @property
     def is_final(self) -> bool:
