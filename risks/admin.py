@@ -677,7 +677,7 @@ class TriggerChainHeadAdmin(admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(ServiceErrorsMixin, HistoryAdmin):
-    list_display = ("risk", "metric", "comparison", "threshold", "active")
+    list_display = ("risk", "metric", "comparison", "threshold", "applies_from", "active")
     list_filter = ("active", "comparison", "metric")
     search_fields = ("risk__code", "risk__title", "metric__name", "description")
     list_select_related = ("risk", "metric")

@@ -515,6 +515,12 @@ class Indicator(models.Model):
     comparison = models.CharField(max_length=12, choices=Comparison.choices)
     threshold = models.DecimalField(max_digits=14, decimal_places=2)
     description = models.TextField(blank=True)
+    applies_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Readings observed before this day are not compared with the threshold "
+        "(e.g. a Year 5 target applies from 2030-01-01). Empty: every reading is.",
+    )
     active = models.BooleanField(default=True, db_index=True)
     history = HistoricalRecords()
 
@@ -529,6 +535,9 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         comparison = self.get_comparison_display().lower()
         return f"{self.risk.code}: {self.metric} {comparison} {self.threshold}"
+
+    def applies_on(self, day) -> bool:
+        return self.applies_from is None or day >= self.applies_from
 
     def crossed_by(self, value) -> bool:
         return {
