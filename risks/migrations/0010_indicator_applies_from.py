@@ -6,7 +6,7 @@ HELP = (
     "Readings observed before this day are not compared with the threshold "
     "(e.g. a Year 5 target applies from 2030-01-01). Empty: every reading is."
 )
-# Migration 0002 recorded the default appetite as approved by the Interagency Review Board.
+# Migration 0002 used to record the default appetite as approved by the Interagency Review Board.
 # No board approved it: it is the project's proposal until the board records its own.
 SEEDED_BY = "Interagency Review Board"
 PROPOSED_BY = "Project default (proposed; not yet approved by the board)"

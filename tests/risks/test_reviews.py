@@ -118,7 +118,14 @@ def test_bad_input_shows_field_errors_and_writes_nothing(client, board_member, d
     response = _as(client, board_member).post("/reviews/", data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.context["form"].errors
-    assert 'class="errorlist"' in response.content.decode()
+    html = response.content.decode()
+    # The error sits next to its control, is announced, and the control takes the focus.
+    assert f'<span class="usa-error-message" id="id_{field}_error" role="alert">' in html
+    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html or (
+        f'aria-describedby="id_{field}_error"' in html
+    )
+    assert html.count("autofocus") == 1
+    assert 'class="usa-alert usa-alert--error error-summary"' in html
     assert not BoardReview.objects.exists()
 
 
