@@ -177,12 +177,12 @@ def test_admin_fits_1366(
     assert page.locator("#content").count() == 1
     screenshot(f"layout-{name}-1366")
     assert _sideways_scroll(page) <= 0
+    boxes = "#changelist .results, #changelist table, .inline-group .tabular, .inline-group table"
     clipped = page.evaluate(
-        """() => [...document.querySelectorAll(
-                '#changelist .results, #changelist table, .inline-group .tabular, .inline-group table'
-            )]
+        """(boxes) => [...document.querySelectorAll(boxes)]
             .filter(e => e.scrollWidth > e.clientWidth + 1
                 || e.getBoundingClientRect().right > document.documentElement.clientWidth)
-            .map(e => e.className || e.tagName)"""
+            .map(e => e.className || e.tagName)""",
+        boxes,
     )
     assert clipped == []
