@@ -275,9 +275,17 @@ def heatmap_grid(
             "flagged",
         )
     )
-    for likelihood, impact, code, title, review_due, status, confidence, assessed, flagged in (
-        leading
-    ):
+    for (
+        likelihood,
+        impact,
+        code,
+        title,
+        review_due,
+        status,
+        confidence,
+        assessed,
+        flagged,
+    ) in leading:
         entries.setdefault((likelihood, impact), []).append(
             CellRisk(
                 code=code,

@@ -53,7 +53,7 @@ def create_scale(apps, schema_editor):
         effective_from=datetime.date(2026, 1, 1),
         defaults={
             "max_score": 9,
-            # The project's proposal, not a board decision (0010 relabels older databases).
+            # The project's proposal, not a board decision (0011 relabels older databases).
             "approved_by": "Project default (proposed; not yet approved by the board)",
             "statement": (
                 "The board accepts risks up to Moderate (score 9) where a response is in place. "

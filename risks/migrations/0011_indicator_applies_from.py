@@ -19,7 +19,7 @@ def label_default_appetite(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("risks", "0009_heatmap_and_latest_assessment_indexes"),
+        ("risks", "0010_history_of_links_and_derived_review"),
     ]
 
     operations = [
