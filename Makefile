@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean token token-user
+.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean token token-user uswds
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,28 @@ demo-reset: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-node_modules/axe-core/axe.min.js: package.json package-lock.json
+node_modules/axe-core/axe.min.js node_modules/@uswds/uswds/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
-test: install-test browser node_modules/axe-core/axe.min.js
+# The U.S. Web Design System's compiled CSS, JS, and the fonts and images its CSS names, copied
+# from npm into static/vendor/uswds/ and committed: `make demo` and `make serve` need no npm and
+# no build step. Run after changing @uswds/uswds's version in package.json. Source-map comments
+# are dropped (the maps are not shipped, and collectstatic's manifest would look for them).
+USWDS_DIST := node_modules/@uswds/uswds/dist
+USWDS_STATIC := static/vendor/uswds
+uswds: node_modules/@uswds/uswds/package.json
+	rm -rf $(USWDS_STATIC)
+	mkdir -p $(USWDS_STATIC)/css $(USWDS_STATIC)/js $(USWDS_STATIC)/img
+	sed '/sourceMappingURL/d' $(USWDS_DIST)/css/uswds.min.css > $(USWDS_STATIC)/css/uswds.min.css
+	for f in uswds.min.js uswds-init.min.js; do sed '/sourceMappingURL/d' $(USWDS_DIST)/js/$$f > $(USWDS_STATIC)/js/$$f; done
+	cd $(USWDS_DIST)/css && grep -o 'url([^)]*)' uswds.min.css | sed 's/^url(//; s/)$$//; s/["'\'']//g; s/[?#].*//' \
+	  | grep '^\.\./' | sort -u | while read ref; do \
+	    mkdir -p "$(CURDIR)/$(USWDS_STATIC)/css/$$(dirname $$ref)"; cp "$$ref" "$(CURDIR)/$(USWDS_STATIC)/css/$$ref"; done
+	cp $(USWDS_DIST)/img/favicons/favicon.ico static/root/favicon.ico
+	cp node_modules/@uswds/uswds/LICENSE.md $(USWDS_STATIC)/LICENSE.md
+	node -p 'require("./node_modules/@uswds/uswds/package.json").version' > $(USWDS_STATIC)/VERSION
+
+test: install-test browser node_modules/axe-core/axe.min.js node_modules/@uswds/uswds/package.json
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
@@ -86,8 +104,8 @@ lint: install-test
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 serve: migrate
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v0
-	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile - --error-logfile - --timeout 60
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --config python:config.gunicorn \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --timeout 60
 
 # A dated, compressed dump of every record (vendor-neutral JSON); see README for pg_dump.
 BACKUP_DIR ?= backups

@@ -8,18 +8,19 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-OVERDUE = '{} <strong style="color:#b50909">overdue</strong>'
+OVERDUE = '<span class="nowrap">{}</span> <strong style="color:#b50909">overdue</strong>'
 
 
 def due_date_display(due, *, done: bool) -> str:
     if due is None:
         return "-"
     if not done and due < timezone.localdate():
-        return format_html(OVERDUE, due.isoformat())
-    return due.isoformat()
+        return format_html(OVERDUE, date_format(due))
+    return date_format(due)
 
 
 def field_values(instance: Model, names) -> dict:

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from common.admin import (
@@ -677,7 +678,7 @@ class TriggerChainHeadAdmin(admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(ServiceErrorsMixin, HistoryAdmin):
-    list_display = ("risk", "metric", "comparison", "threshold", "active")
+    list_display = ("risk", "metric", "comparison", "threshold", "applies_from", "active")
     list_filter = ("active", "comparison", "metric")
     search_fields = ("risk__code", "risk__title", "metric__name", "description")
     list_select_related = ("risk", "metric")
@@ -725,7 +726,7 @@ class IndicatorBreachAdmin(ServiceErrorsMixin, HistoryAdmin):
 
     @admin.display(description="Reading")
     def reading_value(self, breach: IndicatorBreach) -> str:
-        return f"{breach.reading.value} on {breach.reading.observed_on.isoformat()}"
+        return f"{breach.reading.value} on {date_format(breach.reading.observed_on)}"
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [name for name in self.fields if name != "resolution_reason"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -579,6 +583,12 @@ class Indicator(models.Model):
     comparison = models.CharField(max_length=12, choices=Comparison.choices)
     threshold = models.DecimalField(max_digits=14, decimal_places=2)
     description = models.TextField(blank=True)
+    applies_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Readings observed before this day are not compared with the threshold "
+        "(e.g. a Year 5 target applies from 2030-01-01). Empty: every reading is.",
+    )
     active = models.BooleanField(default=True, db_index=True)
     history = HistoricalRecords()
 
@@ -593,6 +603,9 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         comparison = self.get_comparison_display().lower()
         return f"{self.risk.code}: {self.metric} {comparison} {self.threshold}"
+
+    def applies_on(self, day) -> bool:
+        return self.applies_from is None or day >= self.applies_from
 
     def crossed_by(self, value) -> bool:
         return {
@@ -655,6 +668,13 @@ class IndicatorBreach(models.Model):
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 
 
+def quarter_start(quarter: str) -> datetime.date | None:
+    """The first day of a quarter named YYYY-Qn; None when the name is not one."""
+    if not re.match(QUARTER_PATTERN, quarter or ""):
+        return None
+    return datetime.date(int(quarter[:4]), 3 * int(quarter[-1]) - 2, 1)
+
+
 class BoardReview(models.Model):
     """A quarterly meeting of the oversight board; finalising freezes a snapshot."""
 
@@ -705,6 +725,17 @@ class BoardReview(models.Model):
 
     def __str__(self) -> str:
         return f"Board review {self.quarter}"
+
+    def clean(self) -> None:
+        # The board reviews a quarter during it or after it, never before it has begun.
+        start = quarter_start(self.quarter)
+        if start and self.meeting_date and self.meeting_date < start:
+            raise ValidationError(
+                {
+                    "meeting_date": f"A {self.quarter} review meets on or after "
+                    f"{start.day} {start:%b %Y}, the first day of that quarter."
+                }
+            )
 
     @property
     def is_final(self) -> bool:

@@ -183,6 +183,7 @@ class CellRisk:
     overdue: bool
     low_confidence: bool
     unassessed: bool
+    flagged: bool = False  # an open key risk indicator breach awaits trigger review
 
 
 @dataclass
@@ -219,6 +220,18 @@ class Heatmap:
         return [cell for row in self.rows for cell in row]
 
 
+def _breach_open(*, on: datetime.date | None) -> QuerySet[IndicatorBreach]:
+    """An indicator breach of the outer row's risk (`id`, also on history rows) open now, or
+    open at the end of `on`: detected by then and not resolved by then."""
+    breaches = IndicatorBreach.objects.filter(indicator__risk=OuterRef("id"))
+    if on is None:
+        return breaches.filter(status=IndicatorBreach.Status.OPEN)
+    end = end_of_day(on)
+    return breaches.filter(detected_at__lte=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gt=end)
+    )
+
+
 def heatmap_grid(
     *,
     risks: QuerySet[Risk],
@@ -252,6 +265,7 @@ def heatmap_grid(
             )
         )
         .filter(cell_rank__lte=CODES_PER_CELL)
+        .annotate(flagged=Exists(_breach_open(on=as_of)))
         .values_list(
             l_field,
             i_field,
@@ -261,9 +275,20 @@ def heatmap_grid(
             "status",
             "confidence",
             "last_assessed_at",
+            "flagged",
         )
     )
-    for likelihood, impact, code, title, review_due, status, confidence, assessed in leading:
+    for (
+        likelihood,
+        impact,
+        code,
+        title,
+        review_due,
+        status,
+        confidence,
+        assessed,
+        flagged,
+    ) in leading:
         entries.setdefault((likelihood, impact), []).append(
             CellRisk(
                 code=code,
@@ -271,6 +296,7 @@ def heatmap_grid(
                 overdue=rules.is_overdue(next_review_due=review_due, status=status, on=on),
                 low_confidence=confidence == "low",
                 unassessed=assessed is None,
+                flagged=flagged,
             )
         )
 

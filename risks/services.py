@@ -395,7 +395,9 @@ def indicator_update(*, indicator: Indicator, user, **fields) -> Indicator:
 @transaction.atomic
 def indicators_evaluate(*, reading: MetricReading) -> list[IndicatorBreach]:
     """Open a breach, flagging the risk for trigger review, for every active indicator of the
-    reading's metric that its value crosses. Evaluating the same reading again adds nothing."""
+    reading's metric that its value crosses. An indicator whose threshold applies only from a
+    given day ignores readings observed before it. Evaluating the same reading again adds
+    nothing."""
     already = set(
         IndicatorBreach.objects.filter(reading=reading).values_list("indicator_id", flat=True)
     )
@@ -407,7 +409,7 @@ def indicators_evaluate(*, reading: MetricReading) -> list[IndicatorBreach]:
     )
     breaches = []
     for indicator in indicators:
-        if not indicator.crossed_by(reading.value):
+        if not indicator.applies_on(reading.observed_on) or not indicator.crossed_by(reading.value):
             continue
         breach = IndicatorBreach(indicator=indicator, reading=reading)
         breach.full_clean()

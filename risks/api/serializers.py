@@ -479,6 +479,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "metric_name",
             "comparison",
             "threshold",
+            "applies_from",
             "description",
             "active",
             "open_breaches",

@@ -53,7 +53,8 @@ def create_scale(apps, schema_editor):
         effective_from=datetime.date(2026, 1, 1),
         defaults={
             "max_score": 9,
-            "approved_by": "Interagency Review Board",
+            # The project's proposal, not a board decision (0011 relabels older databases).
+            "approved_by": "Project default (proposed; not yet approved by the board)",
             "statement": (
                 "The board accepts risks up to Moderate (score 9) where a response is in place. "
                 "Any risk scoring above 9 needs an active mitigation plan reviewed at every "

@@ -14,9 +14,9 @@ register = template.Library()
 def rating_badge(scale: Scale, score: int | None):
     band = scale.band_for(score)
     if band is None:
-        return format_html('<span class="badge badge-none">{}</span>', "Not rated")
+        return format_html('<span class="usa-tag rating-tag badge-none">{}</span>', "Not rated")
     return format_html(
-        '<span class="badge" style="background:{};color:{}">{} ({})</span>',
+        '<span class="usa-tag rating-tag" style="background:{};color:{}">{} ({})</span>',
         band.colour,
         band.text_colour,
         band.name,

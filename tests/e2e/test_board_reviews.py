@@ -26,7 +26,7 @@ def test_board_records_and_finalises_a_review_then_sees_movement(
     assert page.url.endswith("/reviews/2027-Q1/")
     assert "Draft" in page.locator("h1").inner_text()
 
-    page.check("#id_confirm")
+    page.click("label[for=id_confirm]")  # USWDS draws the box; the label ticks it
     page.click("text=Finalise review 2027-Q1")
     page.wait_for_load_state()
     assert "Final" in page.locator("h1").inner_text()

@@ -175,7 +175,7 @@ def test_changelist_shows_the_band_name_beside_its_colour_and_marks_overdue(staf
     response = staff_admin.get(url(Risk, "changelist"))
     assert "#b71c1c" in response.text
     assert ">Critical</span>" in response.text
-    assert "2020-01-01 <strong" in response.text
+    assert '<span class="nowrap">1 Jan 2020</span> <strong' in response.text
 
 
 def test_rerating_records_an_assessment_by_the_user(staff_admin, staff_member, register):

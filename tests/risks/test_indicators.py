@@ -127,3 +127,12 @@ def test_invoking_the_contingency_resolves_the_open_breaches(indicator, staff_me
         assert breach.status == IndicatorBreach.Status.CONTINGENCY_INVOKED
         assert f"#{entry.sequence}" in breach.resolution_reason
         assert breach.history.count() == 2
+
+
+def test_a_reading_before_the_indicator_applies_does_not_flag(indicator, staff_member):
+    indicator.applies_from = datetime.date(2027, 1, 2)
+    indicator.save()
+    record(indicator, "40000", staff_member, day=1)
+    assert not IndicatorBreach.objects.exists()
+    reading = record(indicator, "40000", staff_member, day=2)
+    assert open_breaches(risk=indicator.risk).get().reading == reading

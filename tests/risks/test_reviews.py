@@ -98,12 +98,12 @@ def test_only_the_board_may_write(client, request, draft, persona):
 
 def test_board_member_creates_a_draft(client, board_member):
     response = _as(client, board_member).post(
-        "/reviews/", {"quarter": "2027-q2", "decisions": "Noted.", **MEETING}
+        "/reviews/", {"quarter": "2027-q1", "decisions": "Noted.", **MEETING}
     )
     assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == "/reviews/2027-Q2/"
+    assert response["Location"] == "/reviews/2027-Q1/"
     review = BoardReview.objects.get()
-    assert (review.quarter, review.status, review.created_by) == ("2027-Q2", "draft", board_member)
+    assert (review.quarter, review.status, review.created_by) == ("2027-Q1", "draft", board_member)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,14 @@ def test_bad_input_shows_field_errors_and_writes_nothing(client, board_member, d
     response = _as(client, board_member).post("/reviews/", data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.context["form"].errors
-    assert 'class="errorlist"' in response.content.decode()
+    html = response.content.decode()
+    # The error sits next to its control, is announced, and the control takes the focus.
+    assert f'<span class="usa-error-message" id="id_{field}_error" role="alert">' in html
+    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html or (
+        f'aria-describedby="id_{field}_error"' in html
+    )
+    assert html.count("autofocus") == 1
+    assert 'class="usa-alert usa-alert--error error-summary"' in html
     assert not BoardReview.objects.exists()
 
 
@@ -266,7 +273,7 @@ def _queries(client, path) -> int:
 
 def _review(user, quarter: str, *, final: bool) -> BoardReview:
     review = review_create(
-        user=user, quarter=quarter, meeting_date=datetime.date(2027, 3, 1), attendees="A"
+        user=user, quarter=quarter, meeting_date=datetime.date(2027, 12, 1), attendees="A"
     )
     return review_finalise(review=review, user=user) if final else review
 

@@ -26,7 +26,7 @@ from roadmap.models import (
 
 pytestmark = pytest.mark.django_db
 
-SEED = Path(settings.BASE_DIR).parent / "shared" / "seed" / "drug-policy-implementation-roadmap.md"
+SEED = Path(settings.BASE_DIR) / "docs" / "seed" / "drug-policy-implementation-roadmap.md"
 LEVELS = {"Low": 1, "Medium-Low": 2, "Medium": 3, "Medium-High": 4, "High": 5}
 AGENCY_CODES = {
     "ONDCP",

@@ -37,3 +37,19 @@ def test_a_homicide_reading_above_30000_flags_r3(seed, staff_member):
     breach = IndicatorBreach.objects.get()
     assert breach.indicator.risk.code == "R3"
     assert breach.status == "open"
+
+
+def test_r4_threshold_applies_from_year_5(seed):
+    assert Indicator.objects.get(risk__code="R4").applies_from.isoformat() == "2030-01-01"
+    assert not Indicator.objects.exclude(risk__code="R4").filter(applies_from__isnull=False)
+
+
+@pytest.mark.parametrize(
+    ("observed_on", "flags"), [("2027-06-30", False), ("2029-12-31", False), ("2030-01-01", True)]
+)
+def test_early_precursor_readings_do_not_flag_r4(seed, staff_member, observed_on, flags):
+    metric = Metric.objects.get(name="Fentanyl precursor agreement signatories")
+    metric_reading_record(
+        metric=metric, observed_on=observed_on, value=2, source="State", user=staff_member
+    )
+    assert IndicatorBreach.objects.filter(indicator__risk__code="R4").exists() is flags
