@@ -52,6 +52,8 @@ LEVEL_SCHEMA = {
 class LevelField(serializers.Field):
     """A level as `{"level": 4, "label": "Medium-High"}`."""
 
+    csv_subfields = ("level", "label")
+
     def __init__(self, axis: str, **kwargs):
         self.axis = axis
         kwargs.setdefault("read_only", True)
@@ -550,6 +552,7 @@ class BoardReviewSerializer(serializers.ModelSerializer):
     )
     acceptances = RiskAcceptanceSerializer(many=True, read_only=True)
     links = serializers.SerializerMethodField()
+    csv_subfields = {"links": ("self", "snapshots", "page")}
 
     class Meta:
         model = BoardReview
