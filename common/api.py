@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -12,9 +11,18 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import exceptions, pagination, parsers, permissions, renderers, status
+from rest_framework import (
+    exceptions,
+    pagination,
+    parsers,
+    permissions,
+    renderers,
+    serializers,
+    status,
+)
 from rest_framework.response import Response
 
+from common import spreadsheet
 from common.versions import StaleEdit
 
 
@@ -242,7 +250,10 @@ class VersionedMixin:
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """`?format=csv`: flat columns, nested {level, label} objects become `x_level`, `x_label`."""
+    """`?format=csv`: flat columns, nested {level, label} objects become `x_level`, `x_label`.
+
+    Lists and details of a `CSVExportMixin` view stream through the mixin; this renders the
+    rest (an action's answer) with the columns of its first row."""
 
     media_type = "text/csv"
     format = "csv"
@@ -253,7 +264,10 @@ class CSVRenderer(renderers.BaseRenderer):
             data = data["results"]
         if isinstance(data, dict):
             data = [data]
-        return "".join(csv_lines(data or [])).encode()
+        rows = [flatten(row if isinstance(row, dict) else {"value": row}) for row in data or []]
+        header = list(dict.fromkeys(name for row in rows for name in row))
+        table = ([row.get(name, "") for name in header] for row in rows)
+        return "".join(spreadsheet.csv_lines(header, table)).encode()
 
 
 def _cell(value) -> str:
@@ -275,52 +289,141 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return flat
 
 
-def csv_lines(rows: Iterable[dict], *, batch: int = 200) -> Iterator[str]:
-    """Yield CSV text a batch of rows at a time, header first, so large exports stream
-    with memory bounded by one batch. Columns are the first row's; missing ones are empty."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    header: list[str] | None = None
-    pending = 0
-    for row in rows:
-        flat = flatten(row)
-        if header is None:
-            header = list(flat)
-            writer.writerow(header)
-        writer.writerow([flat.get(name, "") for name in header])
-        pending += 1
-        if pending >= batch:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue()
+def serializer_header(
+    serializer: serializers.BaseSerializer, prefix: str = "", explode: dict | None = None
+) -> list[str]:
+    """The flat columns of a serializer's output, known before any row: an empty result
+    still has its header, and a record whose nested value is null keeps every column. A
+    field whose dict keys the fields cannot tell declares them as `csv_subfields`; nested
+    lists in `explode` ({field: row kind}) become a `row` column and the item's columns."""
+    header: list[str] = []
+    exploded: list[str] = []
+    for name, field in serializer.fields.items():
+        if field.write_only:
+            continue
+        if explode and name in explode:
+            child = field.child if isinstance(field, serializers.ListSerializer) else field
+            exploded.extend(serializer_header(child, prefix=f"{explode[name]}_"))
+            continue
+        subfields = getattr(field, "csv_subfields", None)
+        if subfields is None:
+            subfields = getattr(serializer, "csv_subfields", {}).get(name)
+        if isinstance(field, serializers.Serializer):
+            header.extend(serializer_header(field, prefix=f"{prefix}{name}_"))
+        elif subfields:
+            header.extend(f"{prefix}{name}_{sub}" for sub in subfields)
+        else:
+            header.append(f"{prefix}{name}")
+    if explode:
+        header.append("row")
+        header.extend(exploded)
+    return header
+
+
+def attachment(filename: str) -> str:
+    return f'attachment; filename="{filename}"'
+
+
+def csv_response(header: list[str], rows: Iterable[list], *, filename: str):
+    """A streamed CSV file: header first (even with no rows), every cell neutralised."""
+    from django.http import StreamingHttpResponse
+
+    response = StreamingHttpResponse(
+        spreadsheet.csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = attachment(filename)
+    return response
+
+
+def wants_csv(request) -> bool:
+    return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
 
 
 class CSVExportMixin:
-    """Lists answer `?format=csv` with a streamed file: same filters, no pagination."""
+    """Lists and details answer `?format=csv` with a streamed file: same filters, no
+    pagination, every matching row, the same columns for one record as for the list."""
 
     csv_filename = "export.csv"
+    # {nested list field: row kind}: one row per item (e.g. a metric's targets and readings).
+    csv_explode: dict[str, str] = {}
 
     def list(self, request, *args, **kwargs):
-        if getattr(request.accepted_renderer, "format", None) != "csv":
+        if not wants_csv(request):
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
-        return self.csv_response(self.csv_rows(queryset))
+        return csv_response(self.csv_header(), self.csv_table(queryset), filename=self.csv_filename)
 
-    def csv_rows(self, queryset) -> Iterator[dict]:
-        context = self.get_serializer_context()
-        serializer_class = self.get_serializer_class()
-        for obj in queryset.iterator(chunk_size=1000):
-            yield serializer_class(obj, context=context).data
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A detail as CSV: the list's columns and row builder, over that one record.
+        if (
+            getattr(self, "action", None) == "retrieve"
+            and wants_csv(request)
+            and isinstance(response, Response)
+            and response.status_code == status.HTTP_200_OK
+        ):
+            record = self.get_object()
+            queryset = self.filter_queryset(self.get_queryset()).filter(pk=record.pk)
+            filename = self.csv_filename.replace(
+                ".csv", f"-{getattr(record, self.lookup_field)}.csv"
+            )
+            response = csv_response(self.csv_header(), self.csv_table(queryset), filename=filename)
+        return super().finalize_response(request, response, *args, **kwargs)
 
-    def csv_response(self, rows: Iterable[dict]):
-        from django.http import StreamingHttpResponse
+    def csv_header(self) -> list[str]:
+        return serializer_header(self.get_serializer(), explode=self.csv_explode)
 
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
-        return response
+    def csv_table(self, queryset) -> Iterator[list]:
+        return serializer_table(
+            self.get_serializer_class(),
+            queryset.iterator(chunk_size=1000),
+            context=self.get_serializer_context(),
+            header=self.csv_header(),
+            explode=self.csv_explode,
+        )
+
+
+def serializer_table(
+    serializer_class, objects: Iterable, *, context: dict, header: list[str], explode=None
+) -> Iterator[list]:
+    """Each object through its serializer, flattened into `header`'s columns. A nested list
+    named in `explode` ({field: row kind}) gives one row per item instead of text in a cell."""
+    explode = explode or {}
+    # One serializer for every row, as a ListSerializer does: building its fields again for
+    # each object cost more than the rows themselves.
+    serializer = serializer_class(context=context)
+    for obj in objects:
+        data = serializer.to_representation(obj)
+        if not explode:
+            flat = flatten(data)
+            yield [flat.get(name, "") for name in header]
+            continue
+        base = flatten({k: v for k, v in data.items() if k not in explode})
+        items = 0
+        for field, kind in explode.items():
+            for item in data.get(field) or []:
+                flat = {**base, "row": kind, **flatten(item, prefix=f"{kind}_")}
+                yield [flat.get(name, "") for name in header]
+                items += 1
+        if not items:
+            yield [base.get(name, "") for name in header]
+
+
+def serializer_csv(serializer_class, objects: Iterable, *, context: dict, filename: str):
+    """A nested list (an action's rows) as a streamed CSV with its serializer's columns."""
+    header = serializer_header(serializer_class(context=context))
+    table = serializer_table(serializer_class, objects, context=context, header=header)
+    return csv_response(header, table, filename=filename)
+
+
+class JSONErrorsMixin:
+    """An error is JSON whatever `?format=` or Accept asked for: a CSV client still gets a
+    machine-readable reason, with the JSON Content-Type that says so."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400 and wants_csv(request):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = request.accepted_renderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 # --- The schema: every operation documents the errors it can answer -----------------------
@@ -385,7 +488,8 @@ FORMAT_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.QUERY,
     enum=["json", "csv"],
-    description="`csv` streams every matching row (same filters, no pagination) as a file.",
+    description="`csv` streams every matching row (same filters, no pagination) as a file; a "
+    "record as one row in its list's columns. Errors stay JSON.",
 )
 IF_MATCH_PARAMETER = OpenApiParameter(
     "If-Match",

@@ -12,6 +12,7 @@ from common.api import (
     FORMAT_PARAMETER,
     IF_MATCH_PARAMETER,
     CSVExportMixin,
+    JSONErrorsMixin,
     JSONParser,
     VersionedMixin,
     error,
@@ -49,7 +50,8 @@ class ApiSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self.method == "GET" and self._is_list_view() and isinstance(self.view, CSVExportMixin):
+        csv_action = getattr(self.view, "action", None) in ("list", "retrieve")
+        if self.method == "GET" and csv_action and isinstance(self.view, CSVExportMixin):
             parameters.append(FORMAT_PARAMETER)
         if isinstance(self.view, VersionedMixin):
             if self.method in ("PUT", "PATCH"):
@@ -59,8 +61,9 @@ class ApiSchema(AutoSchema):
         return parameters
 
 
-class ApiView:
-    """Mixed into every API view: the bounded JSON parser and the documenting schema."""
+class ApiView(JSONErrorsMixin):
+    """Mixed into every API view: the bounded JSON parser, the documenting schema, and errors
+    as JSON whatever format was asked for."""
 
     parser_classes = [JSONParser]
     schema = ApiSchema()

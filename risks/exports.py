@@ -5,8 +5,7 @@ Both formats carry each level as its number and its label, so the pack reads wit
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from io import BytesIO
 
@@ -15,184 +14,33 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from risks import rules, selectors
-from risks.models import Axis, BoardReview, RatingLevel, ReviewSnapshot, Risk
+from common.spreadsheet import csv_lines, is_formula_like, neutralise
+from risks import columns, rules, selectors
+from risks.columns import Column
+from risks.models import Axis, BoardReview, RatingLevel, Risk
 from risks.selectors import Heatmap, Scale
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHUNK = 1000
-# A spreadsheet treats text starting with these as a formula; the pack is opened in one.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-RATING_HEADER = [
-    "likelihood",
-    "likelihood_label",
-    "impact",
-    "impact_label",
-    "score",
-    "rating",
-    "target_likelihood",
-    "target_likelihood_label",
-    "target_impact",
-    "target_impact_label",
-    "target_score",
-    "target_rating",
-]
-REGISTER_HEADER = [
-    "code",
-    "title",
-    "category",
-    "status",
-    "owner",
-    "owner_agency",
-    "supporting_agencies",
-    "phases",
-    *RATING_HEADER,
-    "inherent_likelihood",
-    "inherent_likelihood_label",
-    "inherent_impact",
-    "inherent_impact_label",
-    "confidence",
-    "response",
-    "last_assessed_at",
-    "next_review_due",
-    "statement",
-    "mitigation_strategy",
-    "contingency_plan",
-    "trigger_conditions",
-    "closure_reason",
-    "closed_at",
-]
-SNAPSHOT_HEADER = [
-    "review",
-    "finalised_at",
-    "code",
-    "title",
-    *RATING_HEADER,
-    "status",
-    "confidence",
-    "next_review_due",
-    "trigger_log_sequence",
-    "trigger_log_head",
-]
-
-
-def _rating(scale: Scale, likelihood: int, impact: int, target_l: int, target_i: int) -> list:
-    score, target_score = rules.score(likelihood, impact), rules.score(target_l, target_i)
-    band, target_band = scale.band_for(score), scale.band_for(target_score)
-    return [
-        likelihood,
-        scale.label(Axis.LIKELIHOOD, likelihood),
-        impact,
-        scale.label(Axis.IMPACT, impact),
-        score,
-        band.name if band else "",
-        target_l,
-        scale.label(Axis.LIKELIHOOD, target_l),
-        target_i,
-        scale.label(Axis.IMPACT, target_i),
-        target_score,
-        target_band.name if target_band else "",
-    ]
-
-
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def register_rows(*, risks: QuerySet[Risk], scale: Scale) -> Iterator[list]:
-    """One row per risk, read in chunks: the register can be large."""
-    risks = selectors.risk_links_prefetch(risks.select_related("owner_agency"))
-    for risk in risks.iterator(chunk_size=CHUNK):
-        yield [
-            risk.code,
-            risk.title,
-            risk.get_category_display(),
-            risk.get_status_display(),
-            risk.owner,
-            risk.owner_agency.code,
-            "; ".join(sorted(a.code for a in risk.supporting_agency_list)),
-            "; ".join(str(p.number) for p in sorted(risk.phase_list, key=lambda p: p.number)),
-            *_rating(
-                scale, risk.likelihood, risk.impact, risk.target_likelihood, risk.target_impact
-            ),
-            risk.inherent_likelihood or "",
-            scale.label(Axis.LIKELIHOOD, risk.inherent_likelihood),
-            risk.inherent_impact or "",
-            scale.label(Axis.IMPACT, risk.inherent_impact),
-            risk.get_confidence_display(),
-            risk.get_response_display(),
-            _iso(risk.last_assessed_at),
-            _iso(risk.next_review_due),
-            risk.statement,
-            risk.mitigation_strategy,
-            risk.contingency_plan,
-            risk.trigger_conditions,
-            risk.closure_reason,
-            _iso(risk.closed_at),
-        ]
-
-
-def _anchor(review: BoardReview) -> list:
-    # The trigger log's signed head the review holds, on every row like the quarter.
-    anchor = review.trigger_log_anchor
-    return [anchor.sequence, anchor.entry_hash] if anchor else ["", ""]
-
-
-def snapshot_rows(*, review: BoardReview, scale: Scale) -> Iterator[list]:
-    anchor = _anchor(review)
-    snapshots = (
-        ReviewSnapshot.objects.filter(review=review)
-        .select_related("risk")
-        .order_by("-score", "risk__code")
-    )
-    for snap in snapshots.iterator(chunk_size=CHUNK):
-        yield [
-            review.quarter,
-            _iso(review.finalised_at),
-            snap.risk.code,
-            snap.risk.title,
-            *_rating(
-                scale, snap.likelihood, snap.impact, snap.target_likelihood, snap.target_impact
-            ),
-            snap.get_status_display(),
-            snap.get_confidence_display(),
-            _iso(snap.next_review_due),
-            *anchor,
-        ]
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 
-class _Echo:
-    """csv.writer writes into this and hands each line back, so lines stream as written."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # a byte-order mark, so spreadsheet programs read the file as UTF-8
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_csv_safe(value) for value in row])
-
-
-def register_csv(*, risks: QuerySet[Risk], scale: Scale) -> Iterator[str]:
-    return _csv_lines(REGISTER_HEADER, register_rows(risks=risks, scale=scale))
+def register_csv(*, risks: QuerySet[Risk], scale: Scale, as_of=None, request=None) -> Iterator[str]:
+    """The register's columns (risks/columns.py) with their human headers. The filters that
+    chose the rows travel in the response (X-Filters, the file name), never as a first line:
+    every CSV reads as a table with its header."""
+    rows = columns.register_table(
+        risks, style=columns.HUMAN, scale=scale, request=request, as_of=as_of
+    )
+    return csv_lines(columns.header(columns.HUMAN), rows, bom=True)
 
 
 def snapshot_csv(*, review: BoardReview, scale: Scale) -> Iterator[str]:
-    return _csv_lines(SNAPSHOT_HEADER, snapshot_rows(review=review, scale=scale))
+    rows = columns.snapshot_table(review=review, style=columns.HUMAN, scale=scale)
+    return csv_lines([c.header for c in columns.SNAPSHOT_COLUMNS], rows, bom=True)
 
 
 # --- XLSX --------------------------------------------------------------------------------
@@ -201,12 +49,17 @@ BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _cell(sheet, value, *, bold: bool = False, band=None, wrap: bool = False):
+def _cell(sheet, value, *, bold: bool = False, band=None, wrap: bool = False, number_format=None):
+    formula_like = is_formula_like(value)
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
     cell = WriteOnlyCell(sheet, value=value)
-    if cell.data_type == "f":
-        cell.data_type = "s"  # text that happens to start with "=" stays text
+    if cell.data_type == "f" or formula_like:
+        # Text that would run as a formula stays text, shown with the apostrophe the CSV has.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    if number_format is not None and value is not None:
+        cell.number_format = number_format
     if band is not None:
         cell.fill = PatternFill("solid", fgColor=band.colour.lstrip("#").upper())
         cell.font = Font(bold=bold, color=band.text_colour.lstrip("#").upper())
@@ -300,64 +153,120 @@ def _grid_sheet(book: Workbook, title: str, grid: Heatmap, note: str) -> None:
         sheet.append(cells)
 
 
-def _rows_sheet(book: Workbook, header: list[str], rows: Iterable[list]) -> None:
+HEADER_FILL = PatternFill("solid", fgColor="DFE1E2")
+HEADER = Font(bold=True)
+NUMBER_FORMATS = {columns.DATE: "yyyy-mm-dd", columns.DATETIME: "yyyy-mm-dd hh:mm"}
+WIDTHS = {
+    columns.LONG_TEXT: 60,
+    columns.DATE: 12,
+    columns.DATETIME: 17,
+    columns.BOOL: 10,
+    columns.INT: 9,
+    columns.LIST: 18,
+}
+
+
+def _width(column: Column) -> int:
+    if column.width:
+        return column.width
+    return max(WIDTHS.get(column.kind, 16), min(len(column.header) + 2, 24))
+
+
+def _table_sheet(book: Workbook, cols: Sequence[Column], rows: Iterable[list], note: str) -> None:
+    """The table on its own sheet: a line saying what it holds (the filters), then the human
+    header, frozen with the first two columns, under an auto-filter; dates are dates."""
     sheet = book.create_sheet("Risks")
-    sheet.freeze_panes = "C2"
-    _row(sheet, header, bold=True)
+    for index, column in enumerate(cols, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _width(column)
+    sheet.freeze_panes = "C3"
+    _row(sheet, [note], bold=True)
+    sheet.append([_header_cell(sheet, column.header) for column in cols])
+    formats = [NUMBER_FORMATS.get(column.kind) for column in cols]
+    count = 0
     for row in rows:
-        _row(sheet, row)
+        sheet.append(
+            [
+                _cell(sheet, value, number_format=fmt)
+                for value, fmt in zip(row, formats, strict=True)
+            ]
+        )
+        count += 1
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(cols))}{count + 2}"
 
 
-def _workbook(*, scale: Scale, current: Heatmap, target: Heatmap, note: str, header, rows) -> bytes:
+def _header_cell(sheet, text: str):
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = HEADER
+    cell.fill = HEADER_FILL
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return cell
+
+
+def filters_note(filters: Sequence[tuple[str, str]]) -> str:
+    if not filters:
+        return "Filters: none (every risk on the register)"
+    return "Filters: " + "; ".join(f"{label}: {value}" for label, value in filters)
+
+
+def _workbook(
+    *, scale: Scale, current: Heatmap, target: Heatmap, note: str, cols, rows, table_note: str
+) -> bytes:
     # Write-only: rows go to the file as they are produced, so a large register fits.
     book = Workbook(write_only=True)
     _scale_sheet(book, scale)
     _grid_sheet(book, "Current grid", current, note)
     _grid_sheet(book, "Target grid", target, note)
-    _rows_sheet(book, header, rows)
+    _table_sheet(book, cols, rows, table_note)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
 def register_xlsx(
-    *, risks: QuerySet[Risk], scale: Scale, status: str | None = None, as_of=None
+    *,
+    risks: QuerySet[Risk],
+    scale: Scale,
+    status: str | None = None,
+    as_of=None,
+    filters: Sequence[tuple[str, str]] = (),
+    request=None,
 ) -> bytes:
     """The grids count the risks of the selection that the heatmap would
-    (rules.heatmap_includes_closed); the Risks sheet lists the whole selection."""
+    (rules.heatmap_includes_closed); the Risks sheet lists the whole selection, in the
+    register's columns, under a line naming the filters that chose it."""
     on_grid = (
         risks
         if rules.heatmap_includes_closed(status=status)
         else risks.exclude(status=rules.CLOSED)
     )
     grid = partial(selectors.heatmap_grid, risks=on_grid, scale=scale, as_of=as_of)
+    when = f"the register as of {as_of:%Y-%m-%d}" if as_of else "the register today"
     return _workbook(
         scale=scale,
         current=grid(basis="current"),
         target=grid(basis="target"),
-        note=f"the register as of {as_of:%Y-%m-%d}" if as_of else "the register today",
-        header=REGISTER_HEADER,
-        rows=register_rows(risks=risks, scale=scale),
-    )
-
-
-def _anchor_note(review: BoardReview) -> str:
-    anchor = review.trigger_log_anchor
-    if anchor is None:
-        return ""
-    return (
-        f"; trigger log head #{anchor.sequence} {anchor.entry_hash}, signed"
-        f" {anchor.signed_at:%Y-%m-%d %H:%M:%S} UTC (key {anchor.key_id}): {anchor.signature}"
+        note=f"{when}; {filters_note(filters)}",
+        cols=columns.REGISTER_COLUMNS,
+        rows=columns.register_table(
+            risks, style=columns.XLSX, scale=scale, request=request, as_of=as_of
+        ),
+        table_note=filters_note(filters),
     )
 
 
 def snapshot_xlsx(*, review: BoardReview, scale: Scale) -> bytes:
+    note = f"as frozen by the {review.quarter} review on {review.finalised_at:%Y-%m-%d}"
+    if (anchor := review.trigger_log_anchor) is not None:
+        note += (
+            f"; trigger log head #{anchor.sequence} {anchor.entry_hash}, signed"
+            f" {anchor.signed_at:%Y-%m-%d %H:%M:%S} UTC (key {anchor.key_id}): {anchor.signature}"
+        )
     return _workbook(
         scale=scale,
         current=selectors.review_grid(review=review, basis="current", scale=scale),
         target=selectors.review_grid(review=review, basis="target", scale=scale),
-        note=f"as frozen by the {review.quarter} review on {review.finalised_at:%Y-%m-%d}"
-        + _anchor_note(review),
-        header=SNAPSHOT_HEADER,
-        rows=snapshot_rows(review=review, scale=scale),
+        note=note,
+        cols=columns.SNAPSHOT_COLUMNS,
+        rows=columns.snapshot_table(review=review, style=columns.XLSX, scale=scale),
+        table_note=f"Every open risk {note}",
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import string
 from http import HTTPStatus
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.calendar import end_of_day
@@ -361,11 +364,15 @@ def register_export_csv(request):
     if not filterset.is_valid():
         return HttpResponse(filterset.errors.as_text(), status=HTTPStatus.BAD_REQUEST)
     response = StreamingHttpResponse(
-        exports.register_csv(risks=filterset.qs, scale=selectors.rating_scale()),
+        exports.register_csv(
+            risks=filterset.qs,
+            scale=selectors.rating_scale(),
+            as_of=filterset.form.cleaned_data.get("as_of"),
+            request=request,
+        ),
         content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = _attachment(f"risk-register-{timezone.localdate()}.csv")
-    return response
+    return _named_by_filters(response, filterset, "csv")
 
 
 @require_GET
@@ -379,9 +386,24 @@ def register_export_xlsx(request):
         scale=selectors.rating_scale(),
         status=filterset.form.cleaned_data.get("status"),
         as_of=filterset.form.cleaned_data.get("as_of"),
+        filters=active_filters(filterset),
+        request=request,
     )
     response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = _attachment(f"risk-register-{timezone.localdate()}.xlsx")
+    return _named_by_filters(response, filterset, "xlsx")
+
+
+def _named_by_filters(response, filterset: RiskFilter, extension: str):
+    """The filters that chose the rows, in the file name and in `X-Filters` (the CSV's first
+    line stays its header, so every CSV reads as a table)."""
+    chosen = [
+        slugify(f"{name} {filterset.data[name]}")
+        for name in filterset.filters
+        if filterset.data.get(name) not in (None, "")
+    ]
+    stem = "--".join([f"risk-register-{timezone.localdate()}", *chosen])[:150]
+    response["Content-Disposition"] = _attachment(f"{stem}.{extension}")
+    response["X-Filters"] = quote(exports.filters_note(active_filters(filterset)), safe=PRINTABLE)
     return response
 
 
@@ -412,6 +434,10 @@ def review_export_xlsx(request, quarter: str):
     response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = _attachment(f"board-review-{review.quarter}.xlsx")
     return response
+
+
+# X-Filters is ASCII: anything else (an agency's accented name) is percent-encoded UTF-8.
+PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
 
 
 def _attachment(filename: str) -> str:

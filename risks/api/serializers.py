@@ -53,6 +53,8 @@ LEVEL_SCHEMA = {
 class LevelField(serializers.Field):
     """A level as `{"level": 4, "label": "Medium-High"}`."""
 
+    csv_subfields = ("level", "label")
+
     def __init__(self, axis: str, **kwargs):
         self.axis = axis
         kwargs.setdefault("read_only", True)
@@ -585,6 +587,7 @@ class BoardReviewSerializer(serializers.ModelSerializer):
         help_text="The trigger log's head, signed when the review was finalised (null: draft).",
     )
     links = serializers.SerializerMethodField()
+    csv_subfields = {"links": ("self", "snapshots", "page")}
 
     class Meta:
         model = BoardReview

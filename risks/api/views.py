@@ -19,12 +19,15 @@ from common.api import (
     CSVExportMixin,
     LogCursorPagination,
     VersionedMixin,
+    csv_response,
     error,
+    flatten,
     requires,
+    serializer_csv,
+    wants_csv,
 )
 from common.api_schema import ApiView
-from risks import history, selectors, services
-from risks.api.csv import risk_csv_rows
+from risks import columns, history, selectors, services
 from risks.api.serializers import (
     AssessmentSerializer,
     BoardReviewSerializer,
@@ -55,6 +58,7 @@ from risks.filters import (
 )
 from risks.models import (
     Assessment,
+    Axis,
     BoardReview,
     Indicator,
     IndicatorBreach,
@@ -161,11 +165,18 @@ class RiskViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "as_of": self.as_of_day()}
 
-    def csv_rows(self, queryset):
-        # The serializer costs milliseconds a row; the register's export builds rows from
-        # values() in chunks instead (same columns, see risks/api/csv.py).
-        return risk_csv_rows(
-            queryset, scale=selectors.rating_scale(), request=self.request, as_of=self.as_of_day()
+    def csv_header(self):
+        return columns.header(columns.MACHINE)
+
+    def csv_table(self, queryset):
+        # The register's columns, defined once (risks/columns.py) and shared with the board's
+        # files: rows from values() in chunks, not a serializer per risk.
+        return columns.register_table(
+            queryset,
+            style=columns.MACHINE,
+            scale=selectors.rating_scale(),
+            request=self.request,
+            as_of=self.as_of_day(),
         )
 
     def get_serializer_class(self):
@@ -506,8 +517,15 @@ class ReviewViewSet(
             .select_related("risk")
             .order_by("-score", "risk__code")
         )
-        page = self.paginate_queryset(rows)
         context = self.get_serializer_context()
+        if wants_csv(request):
+            return serializer_csv(
+                ReviewSnapshotSerializer,
+                rows.iterator(chunk_size=1000),
+                context=context,
+                filename=f"review-{review.quarter}-snapshots.csv",
+            )
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(
             ReviewSnapshotSerializer(page, many=True, context=context).data
         )
@@ -555,23 +573,26 @@ class HistoryViewSet(ApiView, CSVExportMixin, mixins.ListModelMixin, viewsets.Ge
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
 
-    def csv_rows(self, queryset):
+    def csv_table(self, queryset):
         context = self.get_serializer_context()
+        header = self.csv_header()
         batch = []
         for record in queryset.iterator(chunk_size=500):
             batch.append(record)
             if len(batch) == 500:
-                yield from self._csv_batch(batch, context)
+                yield from self._csv_batch(batch, context, header)
                 batch = []
-        yield from self._csv_batch(batch, context)
+        yield from self._csv_batch(batch, context, header)
 
-    def _csv_batch(self, batch, context):
+    def _csv_batch(self, batch, context, header):
+        serializer = HistoryRecordSerializer(context=context)
         for record in history.attach_changes(batch, self.tracked):
-            row = HistoryRecordSerializer(record, context=context).data
+            row = serializer.to_representation(record)
             row["changes"] = "; ".join(
                 f"{c['field']}: {c['old']} -> {c['new']}" for c in row["changes"]
             )
-            yield row
+            flat = flatten(row)
+            yield [flat.get(name, "") for name in header]
 
 
 class HeatmapView(ApiView, APIView):
@@ -597,4 +618,46 @@ class HeatmapView(ApiView, APIView):
         heatmap = selectors.heatmap_grid(
             risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
         )
+        if wants_csv(request):
+            return csv_response(
+                HEATMAP_CSV_HEADER,
+                _heatmap_csv_rows(heatmap, as_of=as_of),
+                filename=f"heatmap-{heatmap.basis}{f'-{as_of}' if as_of else ''}.csv",
+            )
         return Response(HeatmapSerializer.from_heatmap(heatmap, as_of=as_of))
+
+
+HEATMAP_CSV_HEADER = [
+    "basis",
+    "as_of",
+    "likelihood",
+    "likelihood_label",
+    "impact",
+    "impact_label",
+    "score",
+    "band",
+    "above_appetite",
+    "count",
+    "risks",
+    "more",
+]
+
+
+def _heatmap_csv_rows(heatmap, *, as_of):
+    """One row per cell of the grid, empty cells included, the risks' codes joined by "; "."""
+    scale = heatmap.scale
+    for cell in heatmap.cells:
+        yield [
+            heatmap.basis,
+            as_of.isoformat() if as_of else "",
+            cell.likelihood,
+            scale.label(Axis.LIKELIHOOD, cell.likelihood),
+            cell.impact,
+            scale.label(Axis.IMPACT, cell.impact),
+            cell.score,
+            cell.band.name if cell.band else "",
+            cell.above_appetite,
+            cell.count,
+            "; ".join(cell.risks),
+            cell.more,
+        ]

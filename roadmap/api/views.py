@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common.api import CSVExportMixin, VersionedMixin, requires
+from common.api import CSVExportMixin, VersionedMixin, requires, serializer_csv, wants_csv
 from common.api_schema import ApiView
 from roadmap import services
 from roadmap.api.serializers import (
@@ -127,6 +127,8 @@ class MetricViewSet(VersionedPatchViewSet):
     lookup_value_regex = ID
     ordering_fields = ["id", "position", "name", "milestone_year"]
     csv_filename = "metrics.csv"
+    # One row per target and per reading (`row` says which), not JSON inside a cell.
+    csv_explode = {"targets": "target", "readings": "reading"}
     etag_kind = "metric"
 
     @extend_schema(request=MetricWriteSerializer, responses={200: MetricSerializer})
@@ -163,6 +165,13 @@ class MetricViewSet(VersionedPatchViewSet):
                 .select_related("recorded_by")
                 .order_by("-observed_on", "-id")
             )
+            if wants_csv(request):
+                return serializer_csv(
+                    MetricReadingSerializer,
+                    readings.iterator(chunk_size=1000),
+                    context=self.get_serializer_context(),
+                    filename=f"metric-{metric.pk}-readings.csv",
+                )
             page = self.paginate_queryset(readings)
             data = MetricReadingSerializer(page, many=True).data
             return self.get_paginated_response(data)
