@@ -116,8 +116,8 @@ class RiskFilter(filters.FilterSet):
         lookup_expr="icontains",
         help_text="Part of the owner's name.",
     )
-    category = filters.ChoiceFilter(choices=Risk.Category.choices)
-    status = filters.ChoiceFilter(choices=Risk.Status.choices)
+    category = filters.ChoiceFilter(label="Category", choices=Risk.Category.choices)
+    status = filters.ChoiceFilter(label="Status", choices=Risk.Status.choices)
     rating = SlugChoiceFilter(
         label="Rating",
         queryset=RatingBand.objects.all(),
