@@ -5,6 +5,8 @@ models. Imports neither app."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.utils import timezone
@@ -126,3 +128,22 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class BoundedChangeList(ChangeList):
+    """The date drill-down computes the end of the chosen year, month or day: for year 9999
+    (typed into the address) that end does not exist and Django raises a server error. An
+    impossible drill-down is a bad filter like any other: the admin's "invalid filter" page."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class DateHierarchyMixin:
+    """For admins with a `date_hierarchy`: see BoundedChangeList."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList

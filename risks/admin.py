@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from common.admin import (
+    DateHierarchyMixin,
     HistoryAdmin,
     ReadOnlyMixin,
     ServiceErrorsMixin,
@@ -515,7 +516,7 @@ class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(DateHierarchyMixin, admin.ModelAdmin):
     """Read-only: a rating changes only through the risk's form (risk_assess)."""
 
     list_display = (
@@ -623,7 +624,7 @@ CONTINGENCY_WRITES = {
 
 
 @admin.register(TriggerEntry)
-class TriggerEntryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class TriggerEntryAdmin(DateHierarchyMixin, ServiceErrorsMixin, admin.ModelAdmin):
     """Append-only: Staff add entries (which invoke, update or stand down a contingency through
     the services that chain them); nobody changes or deletes one."""
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import HistoryAdmin, ServiceErrorsMixin, VersionFieldMixin, adopt_saved
+from common.admin import (
+    DateHierarchyMixin,
+    HistoryAdmin,
+    ServiceErrorsMixin,
+    VersionFieldMixin,
+    adopt_saved,
+)
 from common.forms import VersionedForm
 from roadmap.models import (
     Agency,
@@ -264,7 +270,7 @@ class MetricTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricReading)
-class MetricReadingAdmin(ServiceErrorsMixin, HistoryAdmin):
+class MetricReadingAdmin(DateHierarchyMixin, ServiceErrorsMixin, HistoryAdmin):
     list_display = ("metric", "observed_on", "value", "source", "recorded_by")
     list_filter = ("metric",)
     search_fields = ("metric__name", "source", "note")
