@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# Strict: a boolean, number or URL that does not parse stops start-up (config/env.py).
+env = StrictEnv()
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-demo-and-tests")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
