@@ -802,3 +802,23 @@ class RiskAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk.code} accepted until {self.expires_on}"
+
+
+class NotificationFailure(models.Model):
+    """A trigger log entry whose email was not delivered after every retry (or had nobody to
+    go to). The board's dashboard lists these, so a silent mail failure cannot keep the Board
+    from learning of a contingency."""
+
+    entry = models.OneToOneField(
+        TriggerEntry, on_delete=models.PROTECT, related_name="notification_failure"
+    )
+    failed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveSmallIntegerField()
+    error = models.TextField()
+    recipients = models.TextField(blank=True, help_text="Who should have been told, one a line.")
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Notification of trigger log entry #{self.entry.sequence} not delivered"
