@@ -20,7 +20,6 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from common.admin import (
-    DateHierarchyMixin,
     HistoryAdmin,
     ReadOnlyMixin,
     ServiceErrorsMixin,
@@ -517,7 +516,7 @@ class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(DateHierarchyMixin, admin.ModelAdmin):
+class AssessmentAdmin(admin.ModelAdmin):
     """Read-only: a rating changes only through the risk's form (risk_assess)."""
 
     list_display = (
@@ -625,7 +624,7 @@ CONTINGENCY_WRITES = {
 
 
 @admin.register(TriggerEntry)
-class TriggerEntryAdmin(DateHierarchyMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class TriggerEntryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     """Append-only: Staff add entries (which invoke, update or stand down a contingency through
     the services that chain them); nobody changes or deletes one."""
 

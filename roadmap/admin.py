@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import (
-    DateHierarchyMixin,
-    HistoryAdmin,
-    ServiceErrorsMixin,
-    VersionFieldMixin,
-    adopt_saved,
-)
+from common.admin import HistoryAdmin, ServiceErrorsMixin, VersionFieldMixin, adopt_saved
 from common.forms import VersionedForm
 from roadmap.models import (
     Agency,
@@ -270,7 +264,7 @@ class MetricTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricReading)
-class MetricReadingAdmin(DateHierarchyMixin, ServiceErrorsMixin, HistoryAdmin):
+class MetricReadingAdmin(ServiceErrorsMixin, HistoryAdmin):
     list_display = ("metric", "observed_on", "value", "source", "recorded_by")
     list_filter = ("metric",)
     search_fields = ("metric__name", "source", "note")
