@@ -10,8 +10,8 @@ from http import HTTPStatus
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from risks.models import BoardReview, Indicator, Risk
 from roadmap.models import MetricReading
 from tests.factories import AgencyFactory, MetricFactory, RiskFactory
@@ -48,12 +48,10 @@ def _in_parallel(send) -> list:
 
 
 def _api_post(user, path: str, body: dict):
-    token, _ = Token.objects.get_or_create(user=user)
+    _, key = token_create(user=user, name="parallel")
 
     def send():
-        client = Client(
-            raise_request_exception=False, headers={"Authorization": f"Token {token.key}"}
-        )
+        client = Client(raise_request_exception=False, headers={"Authorization": f"Token {key}"})
         return client.post(path, body, content_type="application/json")
 
     return send

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from risks.api import views as risk_views
 from risks.models import MitigationAction
 from roadmap.models import MetricReading
@@ -128,8 +128,8 @@ def test_a_server_error_under_the_api_is_json(auditor, monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(risk_views.HeatmapView, "get", broken)
-    token, _ = Token.objects.get_or_create(user=auditor)
-    client = Client(raise_request_exception=False, headers={"Authorization": f"Token {token}"})
+    _, key = token_create(user=auditor, name="hostile")
+    client = Client(raise_request_exception=False, headers={"Authorization": f"Token {key}"})
     response = client.get("/api/v1/heatmap/")
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert _is_json(response)
