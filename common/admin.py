@@ -5,8 +5,12 @@ models. Imports neither app."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
+from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -54,6 +58,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple-history looks the id up unchecked: `abc/history/` would be a ValueError (500).
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            raise Http404(f"No {self.model._meta.verbose_name} with that id.") from None
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
@@ -126,3 +138,27 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class BoundedChangeList(ChangeList):
+    """The date drill-down computes the end of the chosen year, month or day: for year 9999
+    (typed into the address) that end does not exist and Django raises a server error. An
+    impossible drill-down is a bad filter like any other: the admin's "invalid filter" page."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+def bound_date_hierarchies(site) -> None:
+    """Give every admin on `site` with a date hierarchy, ours and third-party ones (django-axes)
+    alike, the BoundedChangeList. Called once the admins are registered (CommonConfig.ready)."""
+    for model_admin in site._registry.values():
+        if model_admin.date_hierarchy:
+            model_admin.get_changelist = _bounded_changelist
+
+
+def _bounded_changelist(request, **kwargs):
+    return BoundedChangeList

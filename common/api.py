@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import (
@@ -66,6 +68,24 @@ class LogCursorPagination(pagination.CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """DRF checks a cursor's offset but not its position, which is compared with the first
+        ordering field in SQL: a tampered one (`p=abc` for an id) would fail there. Check it
+        as that field's value and answer a bad one as an invalid cursor (404)."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        name = self.ordering[0].lstrip("-")
+        try:
+            self._model._meta.get_field(name).clean(cursor.position, None)
+        except (DjangoValidationError, FieldDoesNotExist, TypeError, ValueError, OverflowError):
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+        return cursor
 
 
 # --- Errors ------------------------------------------------------------------------------

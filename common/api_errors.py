@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +45,11 @@ def exception_handler(exc, context):
         exc = Conflict("This record has history and cannot be deleted.")
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
+    elif isinstance(exc, IntegrityError):
+        # Services turn unique clashes into field errors (common.integrity); this is the net
+        # under any write that does not, so a clash is still a 409, logged to be fixed.
+        logger.warning("Database refused a write: %s", exc, exc_info=True)
+        exc = Conflict("The change clashes with a record saved at the same time; reload it.")
     elif isinstance(exc, DataError):
         # A value the checks above let through but the database refuses is still bad input;
         # logged, so the missing check gets written.

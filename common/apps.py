@@ -7,5 +7,10 @@ class CommonConfig(AppConfig):
     name = "common"
 
     def ready(self) -> None:
-        # Registers the signing key's system check.
-        from common import signing  # noqa: F401
+        from django.contrib import admin
+
+        from common import signing  # noqa: F401  (registers the signing key's system check)
+        from common.admin import bound_date_hierarchies
+
+        # The admin app (first in INSTALLED_APPS) has registered every admin by now.
+        bound_date_hierarchies(admin.site)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import models
 
+from common.integrity import unique_or_invalid
 from common.versions import version_check
 
 
@@ -33,7 +34,8 @@ def model_update(
     instance.full_clean()
     if check is not None:
         check(instance)
-    instance.save()
+    with unique_or_invalid(instance):
+        instance.save()
     for name, values in links.items():
         getattr(instance, name).set(values)
     return instance

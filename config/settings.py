@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# Strict: a boolean, number or URL that does not parse stops start-up (config/env.py).
+env = StrictEnv()
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-demo-and-tests")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the path or query string answers 400 before any view or database lookup.
+    "common.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -23,3 +23,9 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# JSON under /api/, HTML elsewhere (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

@@ -48,6 +48,7 @@ from risks.models import (
     Indicator,
     IndicatorBreach,
     MitigationAction,
+    NotificationFailure,
     RatingBand,
     RatingLevel,
     ReviewSnapshot,
@@ -797,3 +798,11 @@ class RiskAcceptanceAdmin(ReadOnlyMixin, HistoryAdmin):
     search_fields = ("risk__code", "risk__title", "rationale")
     list_select_related = ("risk", "review", "accepted_by")
     ordering = ("-accepted_on", "-id")
+
+
+@admin.register(NotificationFailure)
+class NotificationFailureAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Written by risks.notifications when a trigger log email fails after every retry."""
+
+    list_display = ("entry", "failed_at", "attempts", "error")
+    list_select_related = ("entry__risk",)

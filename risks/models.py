@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.dates import sane_date
 from common.versions import bump_version
 from risks import rules
 from roadmap.models import Agency, KeyAction, Phase
@@ -98,7 +99,7 @@ class RiskAppetite(models.Model):
 
     statement = models.TextField()
     max_score = models.PositiveSmallIntegerField()
-    effective_from = models.DateField(unique=True)
+    effective_from = models.DateField(unique=True, validators=[sane_date])
     approved_by = models.CharField(max_length=200)
 
     class Meta:
@@ -301,7 +302,7 @@ class Assessment(models.Model):
     """One rating of a risk. The risk's current rating is its latest assessment."""
 
     risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="assessments")
-    assessed_at = models.DateTimeField(db_index=True)
+    assessed_at = models.DateTimeField(db_index=True, validators=[sane_date])
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -358,7 +359,7 @@ class MitigationAction(models.Model):
     key_action = models.ForeignKey(
         KeyAction, null=True, blank=True, on_delete=models.PROTECT, related_name="mitigations"
     )
-    due_date = models.DateField(db_index=True)
+    due_date = models.DateField(db_index=True, validators=[sane_date])
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
@@ -380,7 +381,7 @@ class MitigationAction(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(percent_complete=100),
                 name="mitigation_done_is_complete",
-                violation_error_message="A mitigation marked done must be 100% complete.",
+                violation_error_message="A mitigation marked done must be 100%% complete.",
             ),
         ]
 
@@ -687,7 +688,7 @@ class BoardReview(models.Model):
         unique=True,
         validators=[RegexValidator(QUARTER_PATTERN, "Give the quarter as YYYY-Qn, e.g. 2027-Q1.")],
     )
-    meeting_date = models.DateField()
+    meeting_date = models.DateField(validators=[sane_date])
     attendees = models.TextField(help_text="One name and agency per line.")
     decisions = models.TextField(blank=True)
     status = models.CharField(
@@ -778,9 +779,9 @@ class RiskAcceptance(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    accepted_on = models.DateField()
+    accepted_on = models.DateField(validators=[sane_date])
     rationale = models.TextField()
-    expires_on = models.DateField(db_index=True)
+    expires_on = models.DateField(db_index=True, validators=[sane_date])
     history = HistoricalRecords()
 
     class Meta:
@@ -801,3 +802,23 @@ class RiskAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk.code} accepted until {self.expires_on}"
+
+
+class NotificationFailure(models.Model):
+    """A trigger log entry whose email was not delivered after every retry (or had nobody to
+    go to). The board's dashboard lists these, so a silent mail failure cannot keep the Board
+    from learning of a contingency."""
+
+    entry = models.OneToOneField(
+        TriggerEntry, on_delete=models.PROTECT, related_name="notification_failure"
+    )
+    failed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveSmallIntegerField()
+    error = models.TextField()
+    recipients = models.TextField(blank=True, help_text="Who should have been told, one a line.")
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Notification of trigger log entry #{self.entry.sequence} not delivered"

@@ -25,6 +25,7 @@ from risks.models import (
     BoardReview,
     IndicatorBreach,
     MitigationAction,
+    NotificationFailure,
     RatingBand,
     RatingLevel,
     ReviewSnapshot,
@@ -887,6 +888,8 @@ class Dashboard:
     acceptances_expired: list[RiskAcceptance]
     acceptances_expiring: list[RiskAcceptance]
     latest_review: BoardReview | None
+    # Trigger log entries whose email was not delivered (risks.notifications), newest first.
+    undelivered: list[NotificationFailure] = dataclasses.field(default_factory=list)
 
     @property
     def needs_decision(self) -> bool:
@@ -979,4 +982,7 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
         acceptances_expired=[a for a in acceptances if a.expires_on <= today],
         acceptances_expiring=[a for a in acceptances if a.expires_on > today],
         latest_review=review_latest_final(),
+        undelivered=list(
+            NotificationFailure.objects.select_related("entry__risk")[:DASHBOARD_LIMIT]
+        ),
     )

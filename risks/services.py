@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from common.calendar import PROGRAMME_START
 from common.history import history_baseline
+from common.integrity import unique_or_invalid
 from common.services import model_update
 from common.versions import StaleEdit, StateConflict, version_check  # noqa: F401
 from risks import rules
@@ -98,7 +99,8 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
     risk = Risk(**fields, confidence=confidence)
     risk.score = rules.score(risk.likelihood, risk.impact) or 0
     risk.full_clean(exclude=["score"])
-    risk.save()
+    with unique_or_invalid(risk):
+        risk.save()
     for name, values in m2m.items():
         getattr(risk, name).set(values)
     risk_assess(
@@ -383,7 +385,8 @@ def indicator_create(*, user, **fields) -> Indicator:
     indicator = Indicator(**fields)
     indicator._history_user = user
     indicator.full_clean()
-    indicator.save()
+    with unique_or_invalid(indicator):
+        indicator.save()
     return indicator
 
 
@@ -487,7 +490,8 @@ def review_create(
     )
     review._history_user = user
     review.full_clean()
-    review.save()
+    with unique_or_invalid(review):
+        review.save()
     return review
 
 

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from common.calendar import PROGRAMME_MONTHS
+from common.dates import sane_date
 from common.versions import bump_version
 
 # The roadmap runs ten years; key-action timelines are month numbers inside that span.
@@ -275,7 +276,7 @@ class MetricTarget(models.Model):
 
 class MetricReading(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="readings")
-    observed_on = models.DateField()
+    observed_on = models.DateField(validators=[sane_date])
     value = models.DecimalField(max_digits=14, decimal_places=2)
     source = models.CharField(max_length=300)
     note = models.TextField(blank=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from common.integrity import unique_or_invalid
 from common.services import model_update
 from roadmap.models import KeyAction, Metric, MetricReading
 from roadmap.signals import metric_reading_saved
@@ -34,7 +35,8 @@ def metric_reading_record(
     )
     reading.full_clean()
     reading._history_user = user
-    reading.save()
+    with unique_or_invalid(reading):
+        reading.save()
     metric_reading_saved.send(sender=MetricReading, reading=reading)
     return reading
 
@@ -45,7 +47,8 @@ def metric_reading_correct(*, reading: MetricReading, user) -> MetricReading:
     opened for it is not repeated)."""
     reading.full_clean()
     reading._history_user = user
-    reading.save()
+    with unique_or_invalid(reading):
+        reading.save()
     metric_reading_saved.send(sender=MetricReading, reading=reading)
     return reading
 
@@ -78,6 +81,7 @@ def key_action_create(*, user, lead_agencies=(), **fields) -> KeyAction:
     key_action = KeyAction(**fields)
     key_action._history_user = user
     key_action.full_clean()
-    key_action.save()
+    with unique_or_invalid(key_action):
+        key_action.save()
     key_action.lead_agencies.set(lead_agencies)
     return key_action

@@ -1,5 +1,8 @@
 """Every documented operation, fuzzed from the OpenAPI schema (schemathesis) against the live
-server with an auditor's and a staff member's token: no input may cause a 5xx."""
+server with an auditor's and a staff member's token: no input may cause a 5xx. Two phases: each
+operation alone (valid and invalid data), then stateful sequences that feed one answer's ids
+and codes into the next call (links schemathesis infers from the schema). Bounded by example
+counts so the whole file runs in a few minutes; marked slow, and `make test` runs it."""
 
 from __future__ import annotations
 
@@ -22,10 +25,12 @@ from roadmap.models import KeyAction, Metric
 from roadmap.services import metric_reading_record
 from tests.factories import IndicatorFactory, TriggerEntryFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 # Per operation and generation mode (valid input, then invalid): bounded and repeatable.
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
+# Stateful: scenarios of up to STEPS calls, valid and invalid data mixed.
+SCENARIOS, STEPS = 25, 6
 # A reader's writes stop at the permission check: a few examples show it holds.
 READER_WRITES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 
@@ -129,3 +134,38 @@ def test_no_documented_operation_answers_5xx(request, live_server, seed, monkeyp
 
     assert operations >= 40
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", ["auditor", "staff_member"])
+def test_no_sequence_of_operations_answers_5xx(request, live_server, seed, monkeypatch, persona):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": None})
+    user = request.getfixturevalue(persona)
+    _path_parameters(request.getfixturevalue("staff_member"))
+    _, key = token_create(user=user, name="fuzz")
+    auth = {"Authorization": f"Token {key}"}
+    schema = schemathesis.openapi.from_dict(_schema())
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    machine = schema.as_state_machine()
+    assert machine.bundles, "schemathesis inferred no links between operations"
+
+    answered: list[int] = []
+
+    class Scenarios(machine):
+        def get_call_kwargs(self, case):
+            return {"base_url": live_server.url, "headers": auth}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            answered.append(response.status_code)
+            case.validate_response(response, checks=[not_a_server_error])
+
+    Scenarios.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert len(answered) >= SCENARIOS

@@ -17,6 +17,7 @@ from risks.models import (
     BoardReview,
     IndicatorBreach,
     MitigationAction,
+    NotificationFailure,
     RatingBand,
     ReviewSnapshot,
     Risk,
@@ -98,7 +99,8 @@ def seeded(seed, staff_member):
         user=staff_member,
     )
     r1 = Risk.objects.get(code="R1")
-    TriggerEntryFactory(risk=r1, recorded_by=staff_member)
+    entry = TriggerEntryFactory(risk=r1, recorded_by=staff_member)
+    NotificationFailure.objects.create(entry=entry, attempts=3, error="Mail server down.")
     # No review services yet: the board's records are written directly, as they would stand.
     review = BoardReview.objects.create(
         quarter="2027-Q1",

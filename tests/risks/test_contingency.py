@@ -140,8 +140,15 @@ class ExplodingBackend(BaseEmailBackend):
 
 
 def test_a_failed_email_never_loses_the_entry(
-    risk, staff_member, board_member, settings, caplog, django_capture_on_commit_callbacks
+    risk,
+    staff_member,
+    board_member,
+    settings,
+    caplog,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
+    monkeypatch.setattr("risks.notifications.RETRY_DELAYS", (0, 0))
     settings.EMAIL_BACKEND = f"{__name__}.ExplodingBackend"
     risk.owner_agency = AgencyFactory(code="STATE", contact_emails="")
 

@@ -1,0 +1,87 @@
+"""Strict reading of the environment. django-environ reads any boolean it does not recognise
+as false, so `DJANGO_HTTPS=ture` would quietly turn HTTPS off; here every boolean, whole
+number and URL setting is checked, and a bad value stops start-up naming the variable.
+An empty value counts as unset (the default applies)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+NOTSET = environ.Env.NOTSET
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class StrictEnv(environ.Env):
+    def _raw(self, var: str) -> str | None:
+        value = self.ENVIRON.get(var)
+        return None if value is None or not value.strip() else value.strip()
+
+    def bool(self, var: str, default=NOTSET) -> bool:
+        raw = self._raw(var)
+        if raw is None:
+            return self._default(var, default)
+        if raw.lower() in TRUE:
+            return True
+        if raw.lower() in FALSE:
+            return False
+        raise ImproperlyConfigured(
+            f"{var}={raw!r} is not a boolean: use 1, true, yes or on; 0, false, no or off."
+        )
+
+    def int(self, var: str, default=NOTSET) -> int:
+        raw = self._raw(var)
+        if raw is None:
+            return self._default(var, default)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var}={raw!r} is not a whole number.") from None
+
+    def url(self, var: str, default=NOTSET):
+        raw = self._raw(var)
+        if raw is not None:
+            parts = urlsplit(raw)
+            if not parts.scheme or not (parts.netloc or parts.path):
+                raise ImproperlyConfigured(f"{var} is not a URL (scheme://...).")
+        return super().url(var, default=default)
+
+    def db_url(self, var: str = environ.Env.DEFAULT_DATABASE_ENV, default=NOTSET, engine=None):
+        self._known_scheme(var, environ.Env.DB_SCHEMES)
+        return self._parsed(var, super().db_url, default=default, engine=engine)
+
+    def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default=NOTSET, backend=None):
+        self._known_scheme(var, environ.Env.CACHE_SCHEMES)
+        return self._parsed(var, super().cache_url, default=default, backend=backend)
+
+    db = db_url
+    cache = cache_url
+
+    def _known_scheme(self, var: str, schemes) -> None:
+        raw = self._raw(var)
+        if raw is None:
+            return
+        scheme = urlsplit(raw).scheme
+        if "://" not in raw or scheme not in schemes:
+            known = ", ".join(sorted(s for s in schemes if "_" not in s and "-" not in s))
+            # The value is not repeated: a URL may hold a password.
+            raise ImproperlyConfigured(
+                f"{var} is not a URL this site understands (scheme {scheme or 'missing'!r}; "
+                f"give scheme://..., one of: {known})."
+            )
+
+    def _parsed(self, var: str, parse, **kwargs):
+        try:
+            return parse(var, **kwargs)
+        except ImproperlyConfigured:
+            raise
+        except (ValueError, TypeError) as error:
+            raise ImproperlyConfigured(f"{var} could not be read: {error}") from None
+
+    def _default(self, var: str, default):
+        if default is NOTSET:
+            raise ImproperlyConfigured(f"Set the environment variable {var}.")
+        return default

@@ -1,0 +1,58 @@
+"""A setting that does not parse stops start-up with a message naming the variable, instead of
+quietly reading as false or zero (issue 12: `DJANGO_HTTPS=ture` turned HTTPS off)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+# `import django; django.setup()` reads config.settings the way every start-up does.
+START = "import django; django.setup(); from django.conf import settings; print(settings.HTTPS)"
+
+
+def _start(**environ) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **environ}
+    return subprocess.run(
+        [sys.executable, "-c", START],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_HTTPS", "ture", "DJANGO_HTTPS='ture' is not a boolean"),
+        ("DJANGO_HTTPS", "enabled", "DJANGO_HTTPS='enabled' is not a boolean"),
+        ("DJANGO_DEBUG", "enabled", "DJANGO_DEBUG='enabled' is not a boolean"),
+        ("DJANGO_EMAIL_USE_TLS", "2", "DJANGO_EMAIL_USE_TLS='2' is not a boolean"),
+        ("DJANGO_EMAIL_PORT", "25x", "DJANGO_EMAIL_PORT='25x' is not a whole number"),
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT='five' is not a whole number"),
+        ("DJANGO_CONN_MAX_AGE", "1.5", "DJANGO_CONN_MAX_AGE='1.5' is not a whole number"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL is not a URL this site understands"),
+        ("DATABASE_URL", "postgress://u:secret@db/x", "scheme 'postgress'"),
+        ("DATABASE_URL", "postgres://u@db:port/x", "DATABASE_URL could not be read"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):
+    result = _start(**{variable: value})
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr, result.stderr[-500:]
+    assert "secret" not in result.stderr  # a URL's password is never repeated
+
+
+@pytest.mark.parametrize(
+    ("value", "https"), [("1", "True"), ("On", "True"), ("no", "False"), ("", "False")]
+)
+def test_the_boolean_spellings_read_as_documented(value, https):
+    result = _start(DJANGO_HTTPS=value, DJANGO_SECRET_KEY="k" * 60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == https
