@@ -639,14 +639,19 @@ class HistoryRecordSerializer(serializers.Serializer):
     history_type = serializers.ChoiceField(
         choices=[("+", "created"), ("~", "changed"), ("-", "deleted")]
     )
-    change_reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    change_reason = serializers.CharField(
+        source="history_change_reason",
+        allow_null=True,
+        help_text="Why: the service that saved it (e.g. risk_update), `Assessment #N: "
+        "<rationale>`, or the trigger log entry that changed the status.",
+    )
     user = serializers.CharField(
         source="history_user.username", default=None, allow_null=True, help_text="Who saved it."
     )
     changes = HistoryChangeSerializer(many=True, help_text="Field, old value, new value.")
 
     def get_model(self, record) -> str:
-        return self.context["model"]
+        return record.model_name
 
     def get_object_repr(self, record) -> str:
-        return TRACKED[self.context["model"]].describe(record)
+        return TRACKED[record.model_name].describe(record)
