@@ -220,8 +220,9 @@ def records_for(keys: list[Key]) -> list[models.Model]:
     return [found[(ordinal, history_id)] for _, ordinal, history_id in keys]
 
 
-def merged_walk(branches: dict[Tracked, QuerySet], *, ascending: bool, batch: int = 500):
-    """Every row of the timeline, a batch at a time (for exports)."""
+def merged_walk(branches: dict[Tracked, QuerySet], *, ascending: bool, batch: int = 2000):
+    """Every row of the timeline, a batch at a time (for exports): 1 + 2 per table queries a
+    batch, memory bounded by one batch."""
     after = None
     while True:
         keys = merged_keys(branches, after=after, ascending=ascending, limit=batch)

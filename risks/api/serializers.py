@@ -271,6 +271,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
     confidence = serializers.ChoiceField(choices=Confidence.choices, default=Confidence.MEDIUM)
     rationale = serializers.CharField(max_length=5000)
     score = serializers.IntegerField(read_only=True)
+    previous_likelihood = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The risk's previous assessment; null if none."
+    )
+    previous_impact = serializers.IntegerField(read_only=True, allow_null=True)
+    previous_score = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Assessment
@@ -282,6 +287,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "likelihood",
             "impact",
             "score",
+            "previous_likelihood",
+            "previous_impact",
+            "previous_score",
             "confidence",
             "rationale",
         ]

@@ -263,9 +263,12 @@ class AssessmentViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Every rating of every risk. Posting one is how a risk's current rating changes."""
+    """Every rating of every risk, each with the rating before it (`previous_*`, null for a
+    risk's first). Posting one is how a risk's current rating changes."""
 
-    queryset = Assessment.objects.select_related("risk", "assessed_by")
+    queryset = selectors.with_previous_rating(
+        Assessment.objects.select_related("risk", "assessed_by")
+    )
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilter
     pagination_class = LogCursorPagination
@@ -284,6 +287,8 @@ class AssessmentViewSet(
             confidence=data["confidence"],
             user=self.request.user,
         )
+        # Read back with the previous rating beside the new one.
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
 class MitigationViewSet(
