@@ -118,7 +118,10 @@ AS_OF = OpenApiParameter(
 )
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[AS_OF]))
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[AS_OF]),
+    partial_update=extend_schema(request=RiskWriteSerializer, responses={200: RiskSerializer}),
+)
 class RiskViewSet(
     ApiView,
     VersionedMixin,
@@ -142,6 +145,7 @@ class RiskViewSet(
     ordering = ["-score", "code"]
     csv_filename = "risks.csv"
     etag_kind = "risk"
+    extra_query_params = {"retrieve": ("as_of",)}
 
     def filter_queryset(self, queryset):
         """Filters first (`as_of` swaps the live rows for the history's), then what every row
@@ -604,10 +608,11 @@ class HeatmapView(ApiView, APIView):
     queryset = Risk.objects.all()
 
     @extend_schema(
+        filters=True,
         responses={
             200: HeatmapSerializer,
-            **dict([error(400, "An unknown filter value, named with its message.")]),
-        }
+            **dict([error(400, "An unknown filter or value, named with its message.")]),
+        },
     )
     def get(self, request):
         filterset = HeatmapFilter(request.query_params, queryset=Risk.objects.all())
