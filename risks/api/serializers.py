@@ -49,6 +49,27 @@ LEVEL_SCHEMA = {
 }
 
 
+class RiskLinksSerializer(serializers.Serializer):
+    """Where to read more about the risk: API URLs, and its page's path."""
+
+    self = serializers.CharField(help_text="This risk in the API.")
+    page = serializers.CharField(help_text="The risk's page (path).")
+    assessments = serializers.CharField(help_text="Its assessments.")
+    mitigations = serializers.CharField(help_text="Its mitigations.")
+    triggers = serializers.CharField(help_text="Its trigger log entries.")
+    indicators = serializers.CharField(help_text="Its key risk indicators.")
+    breaches = serializers.CharField(help_text="Its open indicator breaches.")
+    history = serializers.CharField(help_text="Its change history.")
+
+
+class ReviewLinksSerializer(serializers.Serializer):
+    """The review in the API, its snapshot, and its page's path."""
+
+    self = serializers.CharField(help_text="This review in the API.")
+    snapshots = serializers.CharField(help_text="Its frozen snapshot.")
+    page = serializers.CharField(help_text="Its page (path).")
+
+
 @extend_schema_field(LEVEL_SCHEMA)
 class LevelField(serializers.Field):
     """A level as `{"level": 4, "label": "Medium-High"}`."""
@@ -158,6 +179,7 @@ class RiskSerializer(serializers.ModelSerializer):
             ).count()
         return count
 
+    @extend_schema_field(RiskLinksSerializer)
     def get_links(self, risk: Risk) -> dict[str, str]:
         # Reversing eight URLs per row was a third of a 100-risk page: do it once a request.
         if "link_bases" not in self.context:
@@ -613,6 +635,7 @@ class BoardReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ReviewLinksSerializer)
     def get_links(self, review: BoardReview) -> dict[str, str]:
         request = self.context.get("request")
         kwargs = {"quarter": review.quarter}
