@@ -356,14 +356,27 @@ class HeatCellSerializer(serializers.Serializer):
     above_appetite = serializers.BooleanField()
 
 
+class BandSerializer(serializers.Serializer):
+    """A rating band of the scale: scores from `min_score` to `max_score` inclusive."""
+
+    name = serializers.CharField()
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+    colour = serializers.CharField()
+
+
 class HeatmapSerializer(serializers.Serializer):
     basis = serializers.CharField()
     as_of = serializers.DateField(allow_null=True)
     total = serializers.IntegerField()
-    likelihood_labels = serializers.DictField(child=serializers.CharField())
-    impact_labels = serializers.DictField(child=serializers.CharField())
+    likelihood_labels = serializers.DictField(
+        child=serializers.CharField(), help_text='Level to label, e.g. {"4": "Medium-High"}.'
+    )
+    impact_labels = serializers.DictField(
+        child=serializers.CharField(), help_text="Level to label."
+    )
     appetite = serializers.IntegerField(allow_null=True)
-    bands = serializers.ListField(child=serializers.DictField())
+    bands = BandSerializer(many=True)
     cells = HeatCellSerializer(many=True)
 
     @staticmethod
