@@ -310,14 +310,14 @@ def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
     return risks if include_closed else risks.exclude(status=Risk.Status.CLOSED)
 
 
-<<<<<<< HEAD
 def heatmap_risks(*, status: str | None = None, as_of: datetime.date | None = None) -> QuerySet:
     """The rows a heatmap counts, before its filters: see rules.heatmap_includes_closed."""
     risks = risk_list(as_of=as_of)
     if not rules.heatmap_includes_closed(status=status):
         risks = risks.exclude(status=rules.CLOSED)
     return risks
-=======
+
+
 def with_previous_rating(assessments: QuerySet[Assessment]) -> QuerySet[Assessment]:
     """Each assessment with the rating of the one before it for the same risk
     (`previous_likelihood`, `previous_impact`, `previous_score`; null for a first rating).
@@ -337,7 +337,6 @@ def with_previous_rating(assessments: QuerySet[Assessment]) -> QuerySet[Assessme
         previous_likelihood=Subquery(previous.values("likelihood")[:1]),
         previous_impact=Subquery(previous.values("impact")[:1]),
     ).annotate(previous_score=F("previous_likelihood") * F("previous_impact"))
->>>>>>> f3d9aa0 (Assessments show the rating before them (previous_likelihood/impact/score) in the API, the dashboard and the risk page: one selector, correlated subqueries)
 
 
 def risk_detail(*, code: str) -> Risk:

@@ -7,7 +7,6 @@ import requests
 from django.core.cache import cache
 
 from accounts.services import token_create
-
 from tests.openapi_check import check
 
 
