@@ -88,6 +88,74 @@ class LogCursorPagination(pagination.CursorPagination):
         return cursor
 
 
+# --- Query parameters: an unknown one answers 400 -------------------------------------------
+
+
+class StrictQueryParams:
+    """Refuse query parameters the operation does not take, naming them: a misspelt filter
+    (`?year=2026` where the filter is `quarter`) would otherwise return everything.
+
+    Known: `format`; on GET of a list, the filterset's filters, `ordering` (if the view
+    orders), and the paginator's `page` / `page_size` / `cursor`; and any a view declares in
+    `extra_query_params` ({action or method: names}). The schema documents the same set
+    (tests/api/test_query_params.py holds the two together)."""
+
+    extra_query_params: dict[str, tuple[str, ...]] = {}
+
+    def known_query_params(self) -> set[str]:
+        request = self.request
+        action = getattr(self, "action", None)
+        known = {"format"}
+        known.update(self.extra_query_params.get(action or request.method.lower(), ()))
+        if request.method not in ("GET", "HEAD") or action == "retrieve":
+            return known
+        backends = getattr(self, "filter_backends", ())
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None and any(
+            getattr(b, "get_filterset_class", None) for b in backends
+        ):
+            known.update(filterset_class.base_filters)
+        ordering = next((b for b in backends if hasattr(b, "ordering_param")), None)
+        if ordering is not None and getattr(self, "ordering_fields", None):
+            known.add(ordering.ordering_param)
+        paginator = getattr(self, "paginator", None)
+        if paginator is not None:
+            for attribute in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+                name = getattr(paginator, attribute, None)
+                if name:
+                    known.add(name)
+        return known
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and permitted first
+        unknown = sorted(set(request.query_params) - self.known_query_params())
+        if unknown:
+            known = ", ".join(sorted(self.known_query_params()))
+            raise exceptions.ValidationError(
+                {
+                    name: [f"Unknown query parameter; this operation takes: {known}."]
+                    for name in unknown
+                }
+            )
+
+    def perform_content_negotiation(self, request, force=False):
+        # DRF answers an unknown `?format=` with a bare 404; say what is wrong instead.
+        wanted = request.query_params.get(api_format_param())
+        if not force and wanted is not None:
+            formats = [r.format for r in self.get_renderers() if r.format != "api"]
+            if wanted not in formats:
+                raise exceptions.ValidationError(
+                    {"format": [f"Unknown format. One of: {', '.join(formats)}."]}
+                )
+        return super().perform_content_negotiation(request, force)
+
+
+def api_format_param() -> str:
+    from rest_framework.settings import api_settings
+
+    return api_settings.URL_FORMAT_OVERRIDE or "format"
+
+
 # --- Errors ------------------------------------------------------------------------------
 
 
@@ -493,14 +561,25 @@ def error(code: int, description: str) -> tuple[tuple[int, str], OpenApiResponse
 
 
 ERRORS = {
-    400: "Invalid input or query parameter: the body names each field and its messages.",
+    400: "Invalid input, or an unknown or invalid query parameter: the body names each field "
+    "or parameter and its messages.",
     401: "No or invalid credentials: send `Authorization: Token <key>`.",
     403: "Signed in, but your role may not do this.",
-    404: "No such record (or an invalid page cursor).",
+    404: "No such record, a page number out of range or an invalid page cursor.",
+    406: "The Accept header names no media type this operation answers with.",
     409: "The record's state does not allow this, or the `version` sent is stale.",
     412: "If-Match names a version that is no longer current: what changed, who, when.",
     413: "The request body is over 1 MiB.",
+    415: "The body is not JSON (send `Content-Type: application/json`).",
     428: "Neither If-Match nor `version` was sent.",
+    429: "Too many requests for this account this hour; `Retry-After` says when to retry.",
+}
+
+CSV_SCHEMA = {
+    "type": "string",
+    "description": "CSV (RFC 4180, UTF-8): a header row, then one row per record with nested "
+    "objects flattened to `field_subfield` columns. A list streams every matching row (same "
+    "filters, no pagination).",
 }
 
 FORMAT_PARAMETER = OpenApiParameter(

@@ -1,18 +1,39 @@
-"""Baseline rows for django-simple-history: records that arrive without a save (a fixture, a
-bulk insert, a restore) get one "created" row, dated when the record says it began. `as_of`
-then finds them, and their first real edit shows only what changed."""
+"""The change history (django-simple-history): who saved a record, and why; baseline rows.
+
+Every service names both before it saves (`saved_by`): the user, and the reason, which is
+the service that made the change ("risk_update"), the assessment with its rationale, or the
+trigger log entry that changed a status. The history row keeps them as `history_user` and
+`history_change_reason` (a text column: a rationale is not cut short).
+
+Records that arrive without a save (a fixture, a bulk insert, a restore) get one "created"
+row, dated when the record says it began. `as_of` then finds them, and their first real edit
+shows only what changed."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
 from itertools import islice
+from typing import TypeVar
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 BATCH = 500
+
+T = TypeVar("T")
+_UNSET = object()
+
+
+def saved_by(instance: T, *, reason: str, user=_UNSET) -> T:
+    """Set the user (if given) and the reason the next history row of `instance` records.
+
+    Always set, so a reason from an earlier save of the same instance is never repeated."""
+    if user is not _UNSET:
+        instance._history_user = user
+    instance._change_reason = reason.strip() or None
+    return instance
 
 
 def history_baseline(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import models
 
+from common.history import saved_by
 from common.integrity import unique_or_invalid
 from common.versions import version_check
 
@@ -20,6 +21,7 @@ def model_update(
     expected_version: int | None = None,
     m2m: Iterable[str] = (),
     check: Callable[[models.Model], None] | None = None,
+    reason: str,
 ) -> models.Model:
     """Apply `data` to `instance` and save it; refuse a stale version (StaleEdit). Names in
     `m2m` are links, set after the save. `check` runs after the model's own validation, for
@@ -30,7 +32,8 @@ def model_update(
         if not hasattr(instance, name):
             raise AttributeError(f"{type(instance).__name__} has no field {name!r}")
         setattr(instance, name, value)
-    instance._history_user = user  # the history names the editor outside a request too
+    # The history names the editor outside a request too, and why: `reason` is the service.
+    saved_by(instance, user=user, reason=reason)
     instance.full_clean()
     if check is not None:
         check(instance)

@@ -241,6 +241,9 @@ TRIGGER_LOG_DEV_KEY_FILE = BASE_DIR / ".keys" / "trigger-log-dev.pem"
 # cannot pass as another's.
 TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-register/trigger-log")
 
+# The change history's reason holds an assessment's whole rationale: a text column, not 100 chars.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # django-filter: an untouched choice reads "All", so no filter hides rows by default.
 FILTERS_EMPTY_CHOICE_LABEL = "All"
 

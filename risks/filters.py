@@ -333,15 +333,18 @@ class ReviewFilter(filters.FilterSet):
 
 
 class HistoryFilter(filters.FilterSet):
-    """Filters of /api/v1/history/; `model` picks the history table (see the view)."""
+    """Filters of /api/v1/history/, applied to each history table; `model` picks one table
+    (see the view)."""
 
     model = filters.ChoiceFilter(
         choices=[(name, name) for name in TRACKED],
         method="keep",
-        empty_label="risk",
-        help_text="Whose history: " + ", ".join(TRACKED) + ". Default risk.",
+        empty_label="all",
+        help_text="Whose history: " + ", ".join(TRACKED) + ". Default: all of them, merged.",
     )
-    object = IdFilter(field_name="id", help_text="The record's id (for risks: see `risk`).")
+    object = IdFilter(
+        field_name="id", help_text="The record's id; needs `model` (for risks: see `risk`)."
+    )
     risk = SlugChoiceFilter(
         queryset=Risk.objects.all(),
         to_field_name="code",

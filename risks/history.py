@@ -1,8 +1,11 @@
 """The change history (django-simple-history) of the register and the plan, read for the API.
 
-One tracked model per request (`?model=`, default `risk`): each has its own history table, and
-a cursor over one table never skips or repeats a row. Every row carries its diff against the
-previous record of the same object, read for a whole page in one query.
+Each tracked model has its own history table. `merged_page` reads them as one timeline: a
+single UNION ALL statement over the tables (each filtered first), ordered by (history_date,
+model, history_id), which is unique across tables, and continued from a keyset (the last
+row's three values), so a cursor never skips or repeats a row however many rows share a
+time. Every row carries its diff against the previous record of the same object, read for a
+whole page in one query per table.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 
 from risks.models import (
     BoardReview,
@@ -69,6 +72,9 @@ TRACKED: dict[str, Tracked] = {
     )
 }
 DEFAULT_MODEL = "risk"
+# The model's place in the timeline's order: an integer, so the database and Python agree on
+# it whatever the collation.
+ORDINAL = {name: index for index, name in enumerate(TRACKED)}
 
 
 def tracked_for(name: str | None) -> Tracked:
@@ -147,3 +153,80 @@ def attach_changes(records: Iterable[models.Model], tracked: Tracked) -> list[mo
                 changes.append({"field": field.name, "old": plain(old), "new": plain(new)})
         record.changes = changes
     return records
+
+
+# --- One timeline over every history table -----------------------------------------------------
+
+# A row's place in the timeline: (history_date, the model's ordinal, history_id).
+Key = tuple[datetime.datetime, int, int]
+
+
+def _beyond(tracked: Tracked, key: Key, ascending: bool) -> Q:
+    """Rows of `tracked`'s table that come after `key` in the timeline's order. The model is
+    constant within a table, so the three-part comparison reduces to one on the table's own
+    columns (and uses its history_date index)."""
+    at, ordinal, history_id = key
+    op = "gt" if ascending else "lt"
+    later = Q(**{f"history_date__{op}": at})
+    mine = ORDINAL[tracked.name]
+    if mine == ordinal:
+        return later | Q(history_date=at, **{f"history_id__{op}": history_id})
+    if (mine > ordinal) == ascending:
+        return later | Q(history_date=at)
+    return later
+
+
+def merged_keys(
+    branches: dict[Tracked, QuerySet], *, after: Key | None, ascending: bool, limit: int
+) -> list[Key]:
+    """The next `limit` rows' keys after `after`, newest first (or oldest first), over the
+    given (already filtered) history tables: one UNION ALL statement."""
+    parts = []
+    for tracked, rows in branches.items():
+        if rows.query.is_empty():
+            continue
+        if after is not None:
+            rows = rows.filter(_beyond(tracked, after, ascending))
+        parts.append(
+            rows.order_by()
+            .annotate(
+                h_at=F("history_date"),
+                h_model=Value(ORDINAL[tracked.name], output_field=IntegerField()),
+                h_id=F("history_id"),
+            )
+            .values_list("h_at", "h_model", "h_id")
+        )
+    if not parts:
+        return []
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    sign = "" if ascending else "-"
+    return list(union.order_by(f"{sign}h_at", f"{sign}h_model", f"{sign}h_id")[:limit])
+
+
+def records_for(keys: list[Key]) -> list[models.Model]:
+    """The history records named by `keys`, in that order, each with `.model_name` and
+    `.changes`: per table, one query for the records and one for their previous records."""
+    by_model: dict[int, list[int]] = {}
+    for _, ordinal, history_id in keys:
+        by_model.setdefault(ordinal, []).append(history_id)
+    names = list(TRACKED)
+    found = {}
+    for ordinal, ids in by_model.items():
+        tracked = TRACKED[names[ordinal]]
+        records = history_list(tracked).filter(history_id__in=ids)
+        for record in attach_changes(records, tracked):
+            record.model_name = tracked.name
+            found[(ordinal, record.history_id)] = record
+    return [found[(ordinal, history_id)] for _, ordinal, history_id in keys]
+
+
+def merged_walk(branches: dict[Tracked, QuerySet], *, ascending: bool, batch: int = 2000):
+    """Every row of the timeline, a batch at a time (for exports): 1 + 2 per table queries a
+    batch, memory bounded by one batch."""
+    after = None
+    while True:
+        keys = merged_keys(branches, after=after, ascending=ascending, limit=batch)
+        yield from records_for(keys)
+        if len(keys) < batch:
+            return
+        after = keys[-1]

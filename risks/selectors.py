@@ -319,6 +319,27 @@ def heatmap_risks(*, status: str | None = None, as_of: datetime.date | None = No
     return risks
 
 
+def with_previous_rating(assessments: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    """Each assessment with the rating of the one before it for the same risk
+    (`previous_likelihood`, `previous_impact`, `previous_score`; null for a first rating).
+
+    Correlated subqueries, each one probe of the (risk, -assessed_at, -id) index, so they hold
+    whatever filters the outer query has (a window function would see only the filtered
+    rows)."""
+    previous = (
+        Assessment.objects.filter(risk=OuterRef("risk"))
+        .filter(
+            Q(assessed_at__lt=OuterRef("assessed_at"))
+            | Q(assessed_at=OuterRef("assessed_at"), id__lt=OuterRef("id"))
+        )
+        .order_by("-assessed_at", "-id")
+    )
+    return assessments.annotate(
+        previous_likelihood=Subquery(previous.values("likelihood")[:1]),
+        previous_impact=Subquery(previous.values("impact")[:1]),
+    ).annotate(previous_score=F("previous_likelihood") * F("previous_impact"))
+
+
 def risk_detail(*, code: str) -> Risk:
     """One risk with everything its page shows, in a fixed number of queries."""
     return (
@@ -329,9 +350,9 @@ def risk_detail(*, code: str) -> Risk:
             "key_actions__lead_agencies",
             Prefetch(
                 "assessments",
-                queryset=Assessment.objects.select_related("assessed_by").order_by(
-                    "-assessed_at", "-id"
-                ),
+                queryset=with_previous_rating(
+                    Assessment.objects.select_related("assessed_by")
+                ).order_by("-assessed_at", "-id"),
             ),
             Prefetch(
                 "mitigations",
@@ -781,7 +802,7 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
             .order_by("due_date", "id")
         )
         assessments = list(
-            Assessment.objects.filter(risk_id=risk.id, assessed_at__lte=end)
+            with_previous_rating(Assessment.objects.filter(risk_id=risk.id, assessed_at__lte=end))
             .select_related("assessed_by")
             .order_by("-assessed_at", "-id")
         )
@@ -915,19 +936,9 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
     )
 
     # The previous assessment of the same risk, read only for the ten rows shown.
-    previous = Assessment.objects.filter(risk=OuterRef("risk")).filter(
-        Q(assessed_at__lt=OuterRef("assessed_at"))
-        | Q(assessed_at=OuterRef("assessed_at"), id__lt=OuterRef("id"))
-    )
-    previous = previous.order_by("-assessed_at", "-id")
-    assessments = (
+    assessments = with_previous_rating(
         Assessment.objects.select_related("risk", "assessed_by")
-        .annotate(
-            old_likelihood=Subquery(previous.values("likelihood")[:1]),
-            old_impact=Subquery(previous.values("impact")[:1]),
-        )
-        .order_by("-assessed_at", "-id")[:DASHBOARD_TOP]
-    )
+    ).order_by("-assessed_at", "-id")[:DASHBOARD_TOP]
 
     latest_reading = MetricReading.objects.filter(metric=OuterRef("pk")).order_by(
         "-observed_on", "-id"
@@ -965,7 +976,9 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
         overdue_total=overdue.count(),
         contingencies=list(contingencies[:DASHBOARD_LIMIT]),
         rating_changes=[
-            RatingChange(assessment=a, old_likelihood=a.old_likelihood, old_impact=a.old_impact)
+            RatingChange(
+                assessment=a, old_likelihood=a.previous_likelihood, old_impact=a.previous_impact
+            )
             for a in assessments
         ],
         metrics=[

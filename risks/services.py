@@ -11,7 +11,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from common.calendar import PROGRAMME_START
-from common.history import history_baseline
+from common.history import history_baseline, saved_by
 from common.integrity import unique_or_invalid
 from common.services import model_update
 from common.versions import StaleEdit, StateConflict, version_check  # noqa: F401
@@ -78,7 +78,7 @@ def risk_assess(
     risk.confidence = confidence
     risk.last_assessed_at = assessment.assessed_at
     risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
-    risk._history_user = user
+    saved_by(risk, user=user, reason=f"Assessment #{assessment.pk}: {assessment.rationale}")
     risk.full_clean()
     rating_fields = ["likelihood", "impact", "score", "confidence", "last_assessed_at"]
     risk.save(update_fields=[*rating_fields, "next_review_due", "version", "updated_at"])
@@ -99,6 +99,7 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
     risk = Risk(**fields, confidence=confidence)
     risk.score = rules.score(risk.likelihood, risk.impact) or 0
     risk.full_clean(exclude=["score"])
+    saved_by(risk, user=user, reason="risk_create")
     with unique_or_invalid(risk):
         risk.save()
     for name, values in m2m.items():
@@ -133,7 +134,7 @@ def risk_close(*, risk: Risk, reason: str, user) -> Risk:
     locked.closed_by = user
     locked.closed_at = timezone.now()
     locked.next_review_due = None
-    locked._history_user = user
+    saved_by(locked, user=user, reason=f"risk_close: {reason}")
     locked.full_clean()
     closure = ["status", "closure_reason", "closed_by", "closed_at", "next_review_due"]
     locked.save(update_fields=[*closure, "version", "updated_at"])
@@ -170,7 +171,7 @@ def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fiel
         reviewed = risk.last_assessed_at.date() if risk.last_assessed_at else None
         risk.review_frequency_days = frequency
         fields["next_review_due"] = _next_review(risk=risk, on=reviewed)
-    return model_update(instance=risk, data=fields, user=user, m2m=M2M_FIELDS)
+    return model_update(instance=risk, data=fields, user=user, m2m=M2M_FIELDS, reason="risk_update")
 
 
 def _check_due_date(mitigation: MitigationAction) -> None:
@@ -184,7 +185,7 @@ def _check_due_date(mitigation: MitigationAction) -> None:
 @transaction.atomic
 def mitigation_create(*, user, **fields) -> MitigationAction:
     mitigation = MitigationAction(**fields)
-    mitigation._history_user = user
+    saved_by(mitigation, user=user, reason="mitigation_create")
     mitigation.full_clean()
     _check_due_date(mitigation)
     mitigation.save()
@@ -201,6 +202,7 @@ def mitigation_update(
         user=user,
         expected_version=expected_version,
         check=_check_due_date,
+        reason="mitigation_update",
     )
 
 
@@ -286,8 +288,8 @@ def _entry_append(*, risk: Risk, user, kind: str, text: dict[str, str]) -> Trigg
 
 def _risk_status_set(*, risk: Risk, status: str, entry: TriggerEntry, user) -> None:
     risk.status = status
-    risk._change_reason = f"Trigger log #{entry.sequence}: {entry.get_kind_display()}"
-    risk._history_user = user
+    reason = f"{entry.get_kind_display()}: trigger log entry #{entry.sequence}"
+    saved_by(risk, user=user, reason=reason)
     risk.full_clean()
     risk.save()
 
@@ -383,7 +385,7 @@ def contingency_stand_down(
 @transaction.atomic
 def indicator_create(*, user, **fields) -> Indicator:
     indicator = Indicator(**fields)
-    indicator._history_user = user
+    saved_by(indicator, user=user, reason="indicator_create")
     indicator.full_clean()
     with unique_or_invalid(indicator):
         indicator.save()
@@ -392,7 +394,7 @@ def indicator_create(*, user, **fields) -> Indicator:
 
 @transaction.atomic
 def indicator_update(*, indicator: Indicator, user, **fields) -> Indicator:
-    return model_update(instance=indicator, data=fields, user=user)
+    return model_update(instance=indicator, data=fields, user=user, reason="indicator_update")
 
 
 @transaction.atomic
@@ -415,6 +417,7 @@ def indicators_evaluate(*, reading: MetricReading) -> list[IndicatorBreach]:
         if not indicator.applies_on(reading.observed_on) or not indicator.crossed_by(reading.value):
             continue
         breach = IndicatorBreach(indicator=indicator, reading=reading)
+        saved_by(breach, reason=f"indicators_evaluate: metric reading #{reading.pk}")
         breach.full_clean()
         breach.save()
         breaches.append(breach)
@@ -426,7 +429,7 @@ def _breach_resolve(*, breach: IndicatorBreach, user, status: str, reason: str) 
     breach.resolved_by = user
     breach.resolved_at = timezone.now()
     breach.resolution_reason = reason
-    breach._history_user = user
+    saved_by(breach, user=user, reason=f"{breach.get_status_display()}: {reason}")
     breach.full_clean()
     breach.save()
 
@@ -488,7 +491,7 @@ def review_create(
         decisions=(decisions or "").strip(),
         created_by=user,
     )
-    review._history_user = user
+    saved_by(review, user=user, reason="review_create")
     review.full_clean()
     with unique_or_invalid(review):
         review.save()
@@ -507,7 +510,7 @@ def review_update(*, review: BoardReview, user, **fields) -> BoardReview:
     _refuse_final(locked, "be edited")
     for name, value in fields.items():
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
-    locked._history_user = user
+    saved_by(locked, user=user, reason="review_update")
     locked.full_clean()
     locked.save()
     return locked
@@ -565,7 +568,7 @@ def review_finalise(*, review: BoardReview, user) -> BoardReview:
     locked.finalised_by = user
     locked.finalised_at = finalised_at
     locked.trigger_log_anchor = anchor
-    locked._history_user = user
+    saved_by(locked, user=user, reason="review_finalise")
     locked.full_clean()
     locked.save()
     review.status, review.finalised_by, review.finalised_at, review.trigger_log_anchor = (
@@ -610,7 +613,7 @@ def risk_accept(
         rationale=(rationale or "").strip(),
         expires_on=expires_on,
     )
-    acceptance._history_user = user
+    saved_by(acceptance, user=user, reason=f"risk_accept: {acceptance.rationale}")
     acceptance.full_clean()
     acceptance.save()
     return acceptance

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from common.history import saved_by
 from common.integrity import unique_or_invalid
 from common.services import model_update
 from roadmap.models import KeyAction, Metric, MetricReading
@@ -34,7 +35,7 @@ def metric_reading_record(
         recorded_by=user,
     )
     reading.full_clean()
-    reading._history_user = user
+    saved_by(reading, user=user, reason="metric_reading_record")
     with unique_or_invalid(reading):
         reading.save()
     metric_reading_saved.send(sender=MetricReading, reading=reading)
@@ -46,7 +47,7 @@ def metric_reading_correct(*, reading: MetricReading, user) -> MetricReading:
     """Save a corrected reading; it is checked against the indicators again (a breach already
     opened for it is not repeated)."""
     reading.full_clean()
-    reading._history_user = user
+    saved_by(reading, user=user, reason="metric_reading_correct")
     with unique_or_invalid(reading):
         reading.save()
     metric_reading_saved.send(sender=MetricReading, reading=reading)
@@ -64,6 +65,7 @@ def key_action_update(
         user=user,
         expected_version=expected_version,
         m2m=["lead_agencies"],
+        reason="key_action_update",
     )
 
 
@@ -71,7 +73,12 @@ def key_action_update(
 def metric_update(*, metric: Metric, user, expected_version: int | None = None, **fields) -> Metric:
     """Change a metric's definition; refused if someone else saved it since `expected_version`."""
     return model_update(
-        instance=metric, data=fields, user=user, expected_version=expected_version, m2m=["phases"]
+        instance=metric,
+        data=fields,
+        user=user,
+        expected_version=expected_version,
+        m2m=["phases"],
+        reason="metric_update",
     )
 
 
@@ -79,7 +86,7 @@ def metric_update(*, metric: Metric, user, expected_version: int | None = None, 
 def key_action_create(*, user, lead_agencies=(), **fields) -> KeyAction:
     """Add a key action to the plan, with its lead agencies."""
     key_action = KeyAction(**fields)
-    key_action._history_user = user
+    saved_by(key_action, user=user, reason="key_action_create")
     key_action.full_clean()
     with unique_or_invalid(key_action):
         key_action.save()

@@ -15,6 +15,7 @@ from common import signing
 from risks.groups import GROUP_PERMISSIONS, groups_sync
 from risks.models import RatingBand
 from tests.factories import UserFactory
+from tests.openapi_check import CHECKED_PREFIX, check
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,6 +86,36 @@ def _trigger_log_open_for_flush(request) -> None:
                 cursor.execute(sql)
         else:
             cursor.execute(f"SET {SIGNED_HEADS.TRUNCATE_SETTING} = 'allow'")
+
+
+@pytest.fixture(autouse=True)
+def api_answers_match_the_schema(monkeypatch):
+    """Every /api/v1/ answer the Django test client receives is checked against the OpenAPI
+    schema (tests/openapi_check.py); the live-server client checks its own."""
+    from django.test import Client
+
+    request = Client.request
+
+    def checked(self, **environ):
+        response = request(self, **environ)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CHECKED_PREFIX):
+            if response.streaming:
+                body = b"".join(response.streaming_content)
+                response.streaming_content = [body]
+            else:
+                body = response.content
+            query = environ.get("QUERY_STRING", "")
+            check(
+                method=environ["REQUEST_METHOD"],
+                url=path + (f"?{query}" if query else ""),
+                status=response.status_code,
+                headers=response.headers,
+                body=body,
+            )
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
 
 
 @pytest.fixture(autouse=True)

@@ -49,6 +49,27 @@ LEVEL_SCHEMA = {
 }
 
 
+class RiskLinksSerializer(serializers.Serializer):
+    """Where to read more about the risk: API URLs, and its page's path."""
+
+    self = serializers.CharField(help_text="This risk in the API.")
+    page = serializers.CharField(help_text="The risk's page (path).")
+    assessments = serializers.CharField(help_text="Its assessments.")
+    mitigations = serializers.CharField(help_text="Its mitigations.")
+    triggers = serializers.CharField(help_text="Its trigger log entries.")
+    indicators = serializers.CharField(help_text="Its key risk indicators.")
+    breaches = serializers.CharField(help_text="Its open indicator breaches.")
+    history = serializers.CharField(help_text="Its change history.")
+
+
+class ReviewLinksSerializer(serializers.Serializer):
+    """The review in the API, its snapshot, and its page's path."""
+
+    self = serializers.CharField(help_text="This review in the API.")
+    snapshots = serializers.CharField(help_text="Its frozen snapshot.")
+    page = serializers.CharField(help_text="Its page (path).")
+
+
 @extend_schema_field(LEVEL_SCHEMA)
 class LevelField(serializers.Field):
     """A level as `{"level": 4, "label": "Medium-High"}`."""
@@ -160,6 +181,7 @@ class RiskSerializer(serializers.ModelSerializer):
             ).count()
         return count
 
+    @extend_schema_field(RiskLinksSerializer)
     def get_links(self, risk: Risk) -> dict[str, str]:
         # Reversing eight URLs per row was a third of a 100-risk page: do it once a request.
         if "link_bases" not in self.context:
@@ -273,6 +295,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
     confidence = serializers.ChoiceField(choices=Confidence.choices, default=Confidence.MEDIUM)
     rationale = serializers.CharField(max_length=5000)
     score = serializers.IntegerField(read_only=True)
+    previous_likelihood = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The risk's previous assessment; null if none."
+    )
+    previous_impact = serializers.IntegerField(read_only=True, allow_null=True)
+    previous_score = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Assessment
@@ -284,6 +311,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "likelihood",
             "impact",
             "score",
+            "previous_likelihood",
+            "previous_impact",
+            "previous_score",
             "confidence",
             "rationale",
         ]
@@ -328,14 +358,27 @@ class HeatCellSerializer(serializers.Serializer):
     above_appetite = serializers.BooleanField()
 
 
+class BandSerializer(serializers.Serializer):
+    """A rating band of the scale: scores from `min_score` to `max_score` inclusive."""
+
+    name = serializers.CharField()
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+    colour = serializers.CharField()
+
+
 class HeatmapSerializer(serializers.Serializer):
     basis = serializers.CharField()
     as_of = serializers.DateField(allow_null=True)
     total = serializers.IntegerField()
-    likelihood_labels = serializers.DictField(child=serializers.CharField())
-    impact_labels = serializers.DictField(child=serializers.CharField())
+    likelihood_labels = serializers.DictField(
+        child=serializers.CharField(), help_text='Level to label, e.g. {"4": "Medium-High"}.'
+    )
+    impact_labels = serializers.DictField(
+        child=serializers.CharField(), help_text="Level to label."
+    )
     appetite = serializers.IntegerField(allow_null=True)
-    bands = serializers.ListField(child=serializers.DictField())
+    bands = BandSerializer(many=True)
     cells = HeatCellSerializer(many=True)
 
     @staticmethod
@@ -608,6 +651,7 @@ class BoardReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ReviewLinksSerializer)
     def get_links(self, review: BoardReview) -> dict[str, str]:
         request = self.context.get("request")
         kwargs = {"quarter": review.quarter}
@@ -642,14 +686,19 @@ class HistoryRecordSerializer(serializers.Serializer):
     history_type = serializers.ChoiceField(
         choices=[("+", "created"), ("~", "changed"), ("-", "deleted")]
     )
-    change_reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    change_reason = serializers.CharField(
+        source="history_change_reason",
+        allow_null=True,
+        help_text="Why: the service that saved it (e.g. risk_update), `Assessment #N: "
+        "<rationale>`, or the trigger log entry that changed the status.",
+    )
     user = serializers.CharField(
         source="history_user.username", default=None, allow_null=True, help_text="Who saved it."
     )
     changes = HistoryChangeSerializer(many=True, help_text="Field, old value, new value.")
 
     def get_model(self, record) -> str:
-        return self.context["model"]
+        return record.model_name
 
     def get_object_repr(self, record) -> str:
-        return TRACKED[self.context["model"]].describe(record)
+        return TRACKED[record.model_name].describe(record)

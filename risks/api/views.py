@@ -4,6 +4,7 @@ import json
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
+from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -28,6 +29,7 @@ from common.api import (
 )
 from common.api_schema import ApiView
 from risks import columns, history, selectors, services
+from risks.api.pagination import TimelinePagination
 from risks.api.serializers import (
     AssessmentSerializer,
     BoardReviewSerializer,
@@ -120,7 +122,10 @@ AS_OF = OpenApiParameter(
 )
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[AS_OF]))
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[AS_OF]),
+    partial_update=extend_schema(request=RiskWriteSerializer, responses={200: RiskSerializer}),
+)
 class RiskViewSet(
     ApiView,
     VersionedMixin,
@@ -144,6 +149,7 @@ class RiskViewSet(
     ordering = ["-score", "code"]
     csv_filename = "risks.csv"
     etag_kind = "risk"
+    extra_query_params = {"retrieve": ("as_of",)}
 
     def filter_queryset(self, queryset):
         """Filters first (`as_of` swaps the live rows for the history's), then what every row
@@ -272,9 +278,12 @@ class AssessmentViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Every rating of every risk. Posting one is how a risk's current rating changes."""
+    """Every rating of every risk, each with the rating before it (`previous_*`, null for a
+    risk's first). Posting one is how a risk's current rating changes."""
 
-    queryset = Assessment.objects.select_related("risk", "assessed_by")
+    queryset = selectors.with_previous_rating(
+        Assessment.objects.select_related("risk", "assessed_by")
+    )
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilter
     pagination_class = LogCursorPagination
@@ -293,6 +302,8 @@ class AssessmentViewSet(
             confidence=data["confidence"],
             user=self.request.user,
         )
+        # Read back with the previous rating beside the new one.
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
 class MitigationViewSet(
@@ -532,61 +543,77 @@ class ReviewViewSet(
 
 
 class HistoryPermission(permissions.IsAuthenticated):
-    """View permission on the model whose history is asked for."""
+    """View permission on the model whose history is asked for; without `model`, on at least
+    one tracked model (the timeline then holds only those the user may view)."""
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        tracked = history.tracked_for(request.query_params.get("model"))
-        return request.user.has_perm(tracked.view_permission)
+        return bool(view.readable())
 
 
 class HistoryViewSet(ApiView, CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The change history of one kind of record, newest first: who changed what, when, with a
-    field-by-field diff against the previous record of the same object. `model` picks the
-    kind (default `risk`); foreign keys appear as ids."""
+    """The change history, newest first: who changed what, when and why, with a
+    field-by-field diff against the previous record of the same object; foreign keys appear
+    as ids. Without `model`, one timeline of every tracked kind of record the user may view
+    (filters apply to each; `risk` keeps the kinds that belong to a risk); with `model`, that
+    kind only. Cursor-paged: follow `next` to walk it all without skipping or repeating a
+    row."""
 
     queryset = history.TRACKED[history.DEFAULT_MODEL].history_model.objects.all()
     serializer_class = HistoryRecordSerializer
     filterset_class = HistoryFilter
-    pagination_class = LogCursorPagination
+    pagination_class = TimelinePagination
     permission_classes = [HistoryPermission]
-    ordering_fields = ["history_date", "history_id"]
-    ordering = ["-history_date", "-history_id"]
+    ordering_fields = ["history_date"]
+    ordering = ["-history_date"]
     csv_filename = "history.csv"
 
-    @property
-    def tracked(self) -> history.Tracked:
-        return history.tracked_for(self.request.query_params.get("model"))
+    def readable(self) -> list[history.Tracked]:
+        user = self.request.user
+        named = self.request.query_params.get("model")
+        kinds = [history.tracked_for(named)] if named else history.TRACKED.values()
+        return [t for t in kinds if user.has_perm(t.view_permission)]
 
-    def get_queryset(self):
-        return history.history_list(self.tracked)
+    def branches(self) -> dict[history.Tracked, object]:
+        """Each readable history table, filtered by the same HistoryFilter."""
+        params = self.request.query_params
+        kinds = self.readable()
+        if not params.get("model"):
+            if params.get("object"):
+                raise ValidationError({"object": ["Name the `model` whose record this is."]})
+            if params.get("risk"):
+                kinds = [t for t in kinds if history.applies_to_risks(t)]
+        branches = {}
+        for tracked in kinds:
+            filterset = HistoryFilter(
+                params, queryset=tracked.history_model.objects.all(), request=self.request
+            )
+            if not filterset.is_valid():
+                raise utils.translate_validation(filterset.errors)
+            branches[tracked] = filterset.qs
+        return branches
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "model": self.tracked.name}
+    def ascending(self) -> bool:
+        ordering = self.request.query_params.get("ordering", "-history_date")
+        if ordering not in ("history_date", "-history_date"):
+            raise ValidationError({"ordering": ["history_date or -history_date."]})
+        return ordering == "history_date"
 
     def list(self, request, *args, **kwargs):
+        branches, ascending = self.branches(), self.ascending()
         if getattr(request.accepted_renderer, "format", None) == "csv":
-            return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
-        page = history.attach_changes(self.paginate_queryset(queryset), self.tracked)
-        serializer = self.get_serializer(page, many=True)
-        return self.get_paginated_response(serializer.data)
+            return csv_response(
+                self.csv_header(), self._csv_rows(branches, ascending), filename=self.csv_filename
+            )
+        page = self.paginator.paginate_branches(branches, request, ascending=ascending)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def csv_table(self, queryset):
+    def _csv_rows(self, branches, ascending):
         context = self.get_serializer_context()
         header = self.csv_header()
-        batch = []
-        for record in queryset.iterator(chunk_size=500):
-            batch.append(record)
-            if len(batch) == 500:
-                yield from self._csv_batch(batch, context, header)
-                batch = []
-        yield from self._csv_batch(batch, context, header)
-
-    def _csv_batch(self, batch, context, header):
         serializer = HistoryRecordSerializer(context=context)
-        for record in history.attach_changes(batch, self.tracked):
+        for record in history.merged_walk(branches, ascending=ascending):
             row = serializer.to_representation(record)
             row["changes"] = "; ".join(
                 f"{c['field']}: {c['old']} -> {c['new']}" for c in row["changes"]
@@ -604,10 +631,11 @@ class HeatmapView(ApiView, APIView):
     queryset = Risk.objects.all()
 
     @extend_schema(
+        filters=True,
         responses={
             200: HeatmapSerializer,
-            **dict([error(400, "An unknown filter value, named with its message.")]),
-        }
+            **dict([error(400, "An unknown filter or value, named with its message.")]),
+        },
     )
     def get(self, request):
         filterset = HeatmapFilter(request.query_params, queryset=Risk.objects.all())

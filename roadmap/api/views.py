@@ -33,10 +33,13 @@ class ReadOnlyViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    pass
+    """List and read, for every role with the view permission."""
 
 
 class AgencyViewSet(ReadOnlyViewSet):
+    """The agencies of the roadmap, by code; `parent` is the agency an office sits in (null
+    for a top-level agency)."""
+
     queryset = Agency.objects.select_related("parent").order_by("code")
     serializer_class = AgencySerializer
     lookup_field = "code"
@@ -46,6 +49,9 @@ class AgencyViewSet(ReadOnlyViewSet):
 
 
 class PhaseViewSet(ReadOnlyViewSet):
+    """The roadmap's phases, by number, with their objectives, funding, personnel and
+    legislative requirements."""
+
     queryset = (
         Phase.objects.select_related("funding", "personnel")
         .prefetch_related("objectives", "legislative_requirements")

@@ -7,6 +7,7 @@ import requests
 from django.core.cache import cache
 
 from accounts.services import token_create
+from tests.openapi_check import check
 
 
 class ApiClient:
@@ -20,20 +21,32 @@ class ApiClient:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def send(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Every answer is checked against the OpenAPI schema (tests/openapi_check.py)."""
+        response = self.session.request(method, self.url(path), timeout=30, **kwargs)
+        check(
+            method=method,
+            url=response.request.url,
+            status=response.status_code,
+            headers=response.headers,
+            body=response.content,
+        )
+        return response
+
     def get(self, path: str, **kwargs) -> requests.Response:
-        return self.session.get(self.url(path), timeout=30, **kwargs)
+        return self.send("GET", path, **kwargs)
 
     def post(self, path: str, json=None, **kwargs) -> requests.Response:
-        return self.session.post(self.url(path), json=json, timeout=30, **kwargs)
+        return self.send("POST", path, json=json, **kwargs)
 
     def patch(self, path: str, json=None, **kwargs) -> requests.Response:
-        return self.session.patch(self.url(path), json=json, timeout=30, **kwargs)
+        return self.send("PATCH", path, json=json, **kwargs)
 
     def put(self, path: str, json=None, **kwargs) -> requests.Response:
-        return self.session.put(self.url(path), json=json, timeout=30, **kwargs)
+        return self.send("PUT", path, json=json, **kwargs)
 
     def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.session.delete(self.url(path), timeout=30, **kwargs)
+        return self.send("DELETE", path, **kwargs)
 
 
 @pytest.fixture(autouse=True)

@@ -73,7 +73,9 @@ def test_date_range_and_object(api, auditor, edited):
     assert client.get("/api/v1/history/", params={"after": later}).json()["results"] == []
     assert client.get("/api/v1/history/", params={"before": earlier}).json()["results"] == []
     rows = client.get("/api/v1/history/?risk=R1").json()["results"]
-    by_object = client.get(f"/api/v1/history/?object={rows[0]['object_id']}").json()["results"]
+    by_object = client.get(f"/api/v1/history/?model=risk&object={rows[0]['object_id']}").json()[
+        "results"
+    ]
     assert [r["history_id"] for r in by_object] == [r["history_id"] for r in rows]
 
 

@@ -77,3 +77,56 @@ def test_docs_page_uses_local_assets_only(client, auditor):
 
 def test_schema_needs_login(client):
     assert client.get("/api/schema/").status_code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
+
+
+def test_nullable_relations_are_typed_nullable(client, auditor):
+    client.force_login(auditor)
+    components = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for component, field in [
+        ("Agency", "parent"),
+        ("Risk", "closed_by"),
+        ("Assessment", "assessed_by"),
+        ("Assessment", "previous_score"),
+        ("Breach", "resolved_by"),
+        ("BoardReview", "finalised_by"),
+    ]:
+        assert components[component]["properties"][field].get("nullable") is True, field
+    assert not components["TriggerEntry"]["properties"]["recorded_by"].get("nullable")
+
+
+def test_heatmap_documents_its_filters(client, auditor):
+    client.force_login(auditor)
+    heatmap = client.get("/api/schema/?format=json").json()["paths"]["/api/v1/heatmap/"]["get"]
+    names = {p["name"] for p in heatmap["parameters"]}
+    assert {"as_of", "phase", "agency", "category", "status", "basis"} <= names
+
+
+def test_every_status_and_media_type_is_documented(client, auditor):
+    client.force_login(auditor)
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"400", "401", "403", "406", "429"} <= set(responses), (method, path)
+            is_list = "Paginated" in str(responses.get("200", ""))
+            for code, response in responses.items():
+                content = response.get("content", {})
+                if code.startswith("2") and method == "get":
+                    assert content["text/csv"]["schema"]["type"] == "string", (method, path)
+                else:
+                    assert "text/csv" not in content, (method, path, code)
+            if method == "get" and is_list:
+                assert "404" in responses, path  # page out of range, bad cursor
+    lists = paths["/api/v1/risks/"]["get"]["responses"]
+    assert "page" in lists["404"]["description"]
+
+
+def test_no_operation_shows_a_code_comment(client, auditor):
+    client.force_login(auditor)
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            description = operation.get("description", "")
+            assert "Mixed into" not in description, (method, path)
+            assert "schema" not in description.lower(), (method, path)
+    assert paths["/api/v1/agencies/"]["get"]["description"].startswith("The agencies")
