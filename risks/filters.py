@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -91,7 +92,11 @@ def active_filters(filterset: filters.FilterSet) -> list[tuple[str, str]]:
             text = str(value)
         else:
             text = str(choices.get(value, choices.get(str(value), value)))
-        shown.append((str(field.label or name), text))
+        # A filter declared without a label gets one from its model field only once django-filter
+        # has seen the model, which depends on what touched the shared filter first: capfirst
+        # the fallback so the page and the exports name it the same way every time.
+        label = field.label or filterset.filters[name].label or name.replace("_", " ")
+        shown.append((capfirst(str(label)), text))
     return shown
 
 
