@@ -33,10 +33,28 @@ def schema() -> dict:
     return json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))
 
 
+def _nullable_refs(node):
+    """drf-spectacular writes a nullable nested object as `{allOf: [{$ref}], nullable: true}`;
+    openapi-core (OpenAPI 3.0) checks the referenced schema, which is not nullable, and
+    refuses the null. Read it as meant: the referenced object, or null."""
+    if isinstance(node, list):
+        return [_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_refs(value) for key, value in node.items()}
+    all_of = node.get("allOf")
+    if node.get("nullable") and isinstance(all_of, list) and len(all_of) == 1:
+        null = {"type": "string", "nullable": True, "enum": [None]}
+        rest = {k: v for k, v in node.items() if k not in ("allOf", "nullable")}
+        return {**rest, "anyOf": [all_of[0], null]}
+    return node
+
+
 @functools.cache
 def openapi() -> OpenAPI:
-    config = Config(extra_media_type_deserializers={"text/csv": plain_loads})
-    return OpenAPI.from_dict(schema(), config=config)
+    text = {"text/csv": plain_loads, "application/x-pem-file": plain_loads}
+    config = Config(extra_media_type_deserializers=text)
+    return OpenAPI.from_dict(_nullable_refs(schema()), config=config)
 
 
 @dataclass
