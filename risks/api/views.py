@@ -387,7 +387,7 @@ class TriggerEntryViewSet(
         )
 
     @extend_schema(
-        responses={(200, PEMRenderer.media_type): OpenApiTypes.STR},
+        responses={(200, PEMRenderer.media_type): OpenApiTypes.BINARY},
         filters=False,
     )
     @action(

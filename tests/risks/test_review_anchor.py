@@ -10,6 +10,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from risks import columns
 from risks.services import review_create, review_finalise
 from tests.factories import RiskFactory, TriggerEntryFactory
 
@@ -47,7 +48,9 @@ def test_the_exports_show_it(client, board_member, review):
     response = client.get("/reviews/2027-Q2/export.csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {(r["trigger_log_sequence"], r["trigger_log_head"]) for r in rows} == {
+    header = {c.name: c.header for c in columns.SNAPSHOT_COLUMNS}
+    sequence, head = header["trigger_log_sequence"], header["trigger_log_head"]
+    assert {(r[sequence], r[head]) for r in rows} == {
         ("2", anchor.entry_hash)
     }
     book = load_workbook(io.BytesIO(client.get("/reviews/2027-Q2/export.xlsx").content))
