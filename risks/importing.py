@@ -258,16 +258,19 @@ def _xlsx_rows(file) -> Iterator[tuple[int, list]]:
 
 def cell_text(value) -> str:
     """A cell as text. A formula stays its text; the exports' neutralising apostrophe goes."""
-    if value is None:
+    if value.__class__ is str:
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "Yes" if value else "No"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime | datetime.date):
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
-    text = str(value)
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_PREFIXES):
+    else:
+        text = str(value)
+    if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES:
         text = text[1:]
     return text.strip()
 
@@ -521,7 +524,7 @@ def register_import(
                 parsed = [
                     _parse(header, number, cells, parser)
                     for number, cells in chunk
-                    if any(cell_text(cell) for cell in cells)
+                    if any(cell not in (None, "") for cell in cells)
                 ]
                 importer.chunk(parsed)
         except ImportFileError as error:
@@ -543,9 +546,10 @@ class _Importer:
 
     def chunk(self, rows: list[_Row]) -> None:
         codes = [row.code for row in rows if row.code]
-        existing = {
-            risk.code: risk for risk in Risk.objects.filter(code__in=codes).prefetch_related(*LINKS)
-        }
+        existing = {risk.code: risk for risk in Risk.objects.filter(code__in=codes)}
+        ids = [risk.pk for risk in existing.values()]
+        # The links as ids, one query each per chunk (prefetching model instances costs more).
+        self.links = {name: _link_ids(name, ids) for name in LINKS if name in self.present}
         for row in rows:
             self.report.rows += 1
             for column, message in row.errors:
@@ -563,13 +567,14 @@ class _Importer:
             self.seen[row.code] = row.number
             if row.errors:
                 continue
+            # Each service is its own savepoint: a refused write leaves the transaction usable
+            # for the next rows, and any error rolls the whole import back at the end.
             try:
-                with transaction.atomic():  # a failed row leaves the others' work usable
-                    risk = existing.get(row.code)
-                    if risk is None:
-                        self.create(row)
-                    else:
-                        self.update(row, risk)
+                risk = existing.get(row.code)
+                if risk is None:
+                    self.create(row)
+                else:
+                    self.update(row, risk)
             except _RowErrors as failed:
                 for name, message in failed.errors:
                     self.error(row.number, self.header.header_of(name), message)
@@ -648,7 +653,7 @@ class _Importer:
             if old != new:
                 changes[name] = new
         for name in LINKS:
-            if name in values and values[name] != {item.pk for item in getattr(risk, name).all()}:
+            if name in values and values[name] != self.links[name].get(risk.pk, set()):
                 changes[name] = sorted(values[name])
         if "status" in changes and not rules.status_edit_allowed(risk.status, changes["status"]):
             raise _RowErrors([("status", _WORKFLOW)])
@@ -703,6 +708,16 @@ _RATED = "An existing risk keeps a current rating: give its level."
 def _show(value) -> str:
     text = "" if value is None else str(value)
     return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _link_ids(name: str, risk_ids: list[int]) -> dict[int, set[int]]:
+    field = Risk._meta.get_field(name)
+    target = f"{field.m2m_reverse_field_name()}_id"
+    found: dict[int, set[int]] = {}
+    rows = field.remote_field.through.objects.filter(risk_id__in=risk_ids)
+    for risk_id, pk in rows.values_list("risk_id", target):
+        found.setdefault(risk_id, set()).add(pk)
+    return found
 
 
 def _messages(error: ValidationError) -> Iterator[tuple[str, list[str]]]:
