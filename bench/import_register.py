@@ -107,7 +107,7 @@ def write_xlsx(source: Path, target: Path, limit: int | None = None) -> int:
 
     book = load_workbook(source, read_only=True)
     rows = book["Risks"].iter_rows(values_only=True)
-    header = [str(cell) for cell in next(rows)]
+    header = next([str(c) for c in cells] for cells in rows if cells[0] in ("Code", "code"))
     out = Workbook(write_only=True)
     sheet = out.create_sheet("Risks")
     sheet.append(header)

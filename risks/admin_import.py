@@ -21,6 +21,7 @@ from import_export.formats import base_formats
 from import_export.results import Result, RowResult
 
 from risks import importing
+from risks.columns import REGISTER_COLUMNS
 from risks.models import Risk
 
 IMPORT_PERMISSIONS = ("risks.add_risk", "risks.change_risk", "risks.add_assessment")
@@ -66,8 +67,8 @@ class RegisterResource(resources.ModelResource):
 
     def get_user_visible_fields(self):
         """The columns listed on the upload page: those the import reads."""
-        names = [headers[0] for headers in importing.COLUMNS.values()]
-        return [SimpleNamespace(column_name=name) for name in dict.fromkeys(names)]
+        names = [c.header for c in REGISTER_COLUMNS if c.name in importing.FIELDS]
+        return [SimpleNamespace(column_name=name) for name in names]
 
     def import_data(self, dataset, dry_run: bool = False, **kwargs) -> Result:
         user = kwargs.get("user")

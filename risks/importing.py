@@ -29,9 +29,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from openpyxl import load_workbook
 
+from common.spreadsheet import is_formula_like
 from common.versions import StaleEdit, version_check
 from risks import rules, services
-from risks.exports import FORMULA_PREFIXES
+from risks.columns import REGISTER_COLUMNS
 from risks.models import Axis, Confidence, RatingLevel, Risk
 from roadmap.models import Agency, KeyAction, Phase
 
@@ -40,9 +41,12 @@ HEADER_SEARCH_ROWS = 10  # a sheet may carry a title or filters line above its h
 REASON_MAX = 100  # simple-history's change reason column
 
 # --- The columns -------------------------------------------------------------------------
-# One small table: each field the import writes, with every header that names it: the machine
-# name (the API, and today's board CSV) and the human header (the board's files). A level can
-# be given as its number or its label ("Medium-High"), so a label column works as well.
+# One small table: the fields the import writes, by the register's machine column names
+# (risks/columns.py, the API's CSV). Each column is also accepted by its human header (the
+# board's CSV and workbook), read from risks/columns.py, and a few older machine names are
+# aliases. A level can be given as its number or its label ("Medium-High"), so a label
+# column works as well. Every other column of the export is derived or set by a workflow:
+# read, and left alone.
 
 TEXT, CHOICE, LEVEL, LABEL, AGENCY, AGENCIES, PHASES, KEY_ACTIONS, NUMBER, VERSION, IGNORED = (
     "text",
@@ -65,65 +69,59 @@ class Spec:
     kind: str
 
 
-COLUMNS: dict[Spec, tuple[str, ...]] = {
-    Spec("code", TEXT): ("code", "Code"),
-    Spec("title", TEXT): ("title", "Title"),
-    Spec("statement", TEXT): ("statement", "Risk statement", "Statement"),
-    Spec("category", CHOICE): ("category", "Category"),
-    Spec("status", CHOICE): ("status", "Status"),
-    Spec("owner", TEXT): ("owner", "Owner"),
-    Spec("owner_agency", AGENCY): ("owner_agency", "Owner agency"),
-    Spec("supporting_agencies", AGENCIES): ("supporting_agencies", "Supporting agencies"),
-    Spec("phases", PHASES): ("phases", "Phases"),
-    Spec("key_actions", KEY_ACTIONS): ("key_actions", "Key actions", "Key actions (ids)"),
-    Spec("likelihood", LEVEL): ("likelihood", "likelihood_level", "Likelihood level"),
-    Spec("likelihood", LABEL): ("likelihood_label", "Likelihood"),
-    Spec("impact", LEVEL): ("impact", "impact_level", "Impact level"),
-    Spec("impact", LABEL): ("impact_label", "Impact"),
-    Spec("confidence", CHOICE): ("confidence", "Confidence"),
-    Spec("target_likelihood", LEVEL): (
-        "target_likelihood",
-        "target_likelihood_level",
-        "Target likelihood level",
-    ),
-    Spec("target_likelihood", LABEL): ("target_likelihood_label", "Target likelihood"),
-    Spec("target_impact", LEVEL): ("target_impact", "target_impact_level", "Target impact level"),
-    Spec("target_impact", LABEL): ("target_impact_label", "Target impact"),
-    Spec("inherent_likelihood", LEVEL): (
-        "inherent_likelihood",
-        "inherent_likelihood_level",
-        "Inherent likelihood level",
-    ),
-    Spec("inherent_likelihood", LABEL): ("inherent_likelihood_label", "Inherent likelihood"),
-    Spec("inherent_impact", LEVEL): (
-        "inherent_impact",
-        "inherent_impact_level",
-        "Inherent impact level",
-    ),
-    Spec("inherent_impact", LABEL): ("inherent_impact_label", "Inherent impact"),
-    Spec("response", CHOICE): ("response", "Response"),
-    Spec("mitigation_strategy", TEXT): ("mitigation_strategy", "Mitigation strategy"),
-    Spec("contingency_plan", TEXT): ("contingency_plan", "Contingency plan"),
-    Spec("trigger_conditions", TEXT): ("trigger_conditions", "Trigger conditions"),
-    Spec("review_frequency_days", NUMBER): ("review_frequency_days", "Review every (days)"),
-    Spec("version", VERSION): ("version", "Version"),
+FIELDS: dict[str, Spec] = {
+    "code": Spec("code", TEXT),
+    "title": Spec("title", TEXT),
+    "statement": Spec("statement", TEXT),
+    "category": Spec("category", CHOICE),
+    "status": Spec("status", CHOICE),
+    "owner": Spec("owner", TEXT),
+    "owner_agency": Spec("owner_agency", AGENCY),
+    "supporting_agencies": Spec("supporting_agencies", AGENCIES),
+    "phases": Spec("phases", PHASES),
+    "key_actions": Spec("key_actions", KEY_ACTIONS),
+    "likelihood_level": Spec("likelihood", LEVEL),
+    "likelihood_label": Spec("likelihood", LABEL),
+    "impact_level": Spec("impact", LEVEL),
+    "impact_label": Spec("impact", LABEL),
+    "confidence": Spec("confidence", CHOICE),
+    "inherent_likelihood_level": Spec("inherent_likelihood", LEVEL),
+    "inherent_likelihood_label": Spec("inherent_likelihood", LABEL),
+    "inherent_impact_level": Spec("inherent_impact", LEVEL),
+    "inherent_impact_label": Spec("inherent_impact", LABEL),
+    "target_likelihood_level": Spec("target_likelihood", LEVEL),
+    "target_likelihood_label": Spec("target_likelihood", LABEL),
+    "target_impact_level": Spec("target_impact", LEVEL),
+    "target_impact_label": Spec("target_impact", LABEL),
+    "response": Spec("response", CHOICE),
+    "mitigation_strategy": Spec("mitigation_strategy", TEXT),
+    "contingency_plan": Spec("contingency_plan", TEXT),
+    "trigger_conditions": Spec("trigger_conditions", TEXT),
+    "review_frequency_days": Spec("review_frequency_days", NUMBER),
+    "version": Spec("version", VERSION),
 }
-# What the export derives or a workflow sets: read, and left alone.
-READ_ONLY = (
-    *("score", "rating", "target_score", "target_rating", "above_appetite", "last_assessed_at"),
-    *("next_review_due", "review_overdue", "closure_reason", "closed_by", "closed_at"),
-    *("open_breaches", "created_at", "updated_at", "links_self", "links_page"),
-    *("links_assessments", "links_mitigations", "links_triggers", "links_indicators"),
-    *("links_breaches", "links_history"),
-    *("Score", "Rating", "Target score", "Target rating", "Above appetite"),
-    *("Last assessed (UTC)", "Next review due", "Review overdue", "Closure reason"),
-    *("Closed by", "Closed (UTC)", "Open indicator breaches", "Created (UTC)", "Updated (UTC)"),
-    *("API record", "Page", "API assessments", "API mitigations", "API trigger log"),
-    *("API indicators", "API open breaches", "API history"),
-)
-HEADERS: dict[str, Spec] = {
-    header: spec for spec, headers in COLUMNS.items() for header in headers
-} | {header: Spec(header, IGNORED) for header in READ_ONLY}
+# The board CSV's machine names before risks/columns.py, and the model's own field names.
+ALIASES = {
+    "likelihood": "likelihood_level",
+    "impact": "impact_level",
+    "target_likelihood": "target_likelihood_level",
+    "target_impact": "target_impact_level",
+    "inherent_likelihood": "inherent_likelihood_level",
+    "inherent_impact": "inherent_impact_level",
+}
+
+
+def _headers() -> dict[str, Spec]:
+    headers: dict[str, Spec] = {}
+    for column in REGISTER_COLUMNS:
+        spec = FIELDS.get(column.name, Spec(column.name, IGNORED))
+        headers[column.name] = headers[column.header] = spec
+    for alias, name in ALIASES.items():
+        headers.setdefault(alias, FIELDS[name])
+    return headers
+
+
+HEADERS = _headers()
 CHOICES = {
     "category": Risk.Category.choices,
     "status": Risk.Status.choices,
@@ -270,8 +268,8 @@ def cell_text(value) -> str:
         return value.isoformat()
     else:
         text = str(value)
-    if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES:
-        text = text[1:]
+    if text[:1] == "'" and is_formula_like(text[1:]):
+        text = text[1:]  # the apostrophe common.spreadsheet.neutralise put there
     return text.strip()
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook, load_workbook
 
+from risks.columns import REGISTER_COLUMNS
 from risks.importing import read_rows, register_import
 from risks.models import Assessment, Risk
 from risks.services import risk_update
@@ -17,29 +18,28 @@ from roadmap.models import Agency
 
 pytestmark = pytest.mark.django_db
 
-HUMAN = {
-    "code": "Code",
-    "title": "Title",
-    "owner": "Owner",
-    "likelihood": "Likelihood level",
-    "likelihood_label": "Likelihood",
-    "version": "Version",
-}
+HEADER = {column.name: column.header for column in REGISTER_COLUMNS}
+NAME = {column.header: column.name for column in REGISTER_COLUMNS}
 
 
 @pytest.fixture
 def exported(staff_client, seed) -> list[dict]:
+    """The board's CSV, each row keyed by the columns' machine names (for the tests' code);
+    `_write_csv` writes it back under the board's human headers."""
     response = staff_client.get("/risks/export.csv")
     assert response.status_code == HTTPStatus.OK
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(HEADER.values())
+    return [{NAME[header]: value for header, value in row.items()} for row in rows]
 
 
-def _write_csv(path, rows: list[dict]):
+def _write_csv(path, rows: list[dict], *, machine: bool = False):
+    names = list(rows[0])
     with open(path, "w", newline="", encoding="utf-8-sig") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(file)
+        writer.writerow(names if machine else [HEADER.get(name, name) for name in names])
+        writer.writerows([row[name] for name in names] for row in rows)
     return path
 
 
@@ -65,7 +65,7 @@ def _state():
 
 
 def _bump(row: dict) -> None:
-    row["likelihood"] = str(int(row["likelihood"]) % 5 + 1)
+    row["likelihood_level"] = str(int(row["likelihood_level"]) % 5 + 1)
 
 
 def test_round_trip_three_ratings_and_one_owner(tmp_path, exported, staff_member):
@@ -84,7 +84,7 @@ def test_round_trip_three_ratings_and_one_owner(tmp_path, exported, staff_member
         (code, "imported from edited.csv", staff_member) for code in ("R1", "R2", "R3")
     ]
     for code in ("R1", "R2", "R3"):
-        assert Risk.objects.get(code=code).likelihood == int(rows[code]["likelihood"])
+        assert Risk.objects.get(code=code).likelihood == int(rows[code]["likelihood_level"])
     imported = Risk.history.filter(history_change_reason="import edited.csv by sam.staff")
     assert Risk.history.count() == history + 4 == history + imported.count()
     owner_rows = [h for h in imported if h.code == "R4"]
@@ -113,7 +113,7 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(tmp_path, exported)
 
     assert not ok
     r3_row = [row["code"] for row in exported].index("R3") + 2  # the header is row 1
-    assert f"row {r3_row}, column category: 'Astrology' is not one of" in output
+    assert f"row {r3_row}, column Category: 'Astrology' is not one of" in output
     assert "nothing was written" in output
     assert _state() == before
 
@@ -124,9 +124,9 @@ def test_every_error_is_listed(tmp_path, exported):
     exported[1]["phases"] = "9"
     ok, output = _import(_write_csv(tmp_path / "bad.csv", exported))
     assert not ok
-    assert "row 2, column category" in output
-    assert "row 3, column owner_agency: No agency has the code or name 'NOPE'" in output
-    assert "row 3, column phases: No phase has the number or name '9'" in output
+    assert "row 2, column Category" in output
+    assert "row 3, column Owner agency: No agency has the code or name 'NOPE'" in output
+    assert "row 3, column Phases: No phase has the number or name '9'" in output
     assert "3 errors" in output
 
 
@@ -139,7 +139,7 @@ def test_a_stale_row_is_refused(tmp_path, exported, staff_member):
     ok, output = _import(_write_csv(tmp_path / "stale.csv", exported))
 
     assert not ok
-    assert "column version: This risk was changed by sam.staff" in output
+    assert "column Version: This risk was changed by sam.staff" in output
     assert "owner: 'Seed" in output or "owner:" in output
     assert _state() == before
 
@@ -158,7 +158,7 @@ def test_unknown_agency_is_refused_never_created(tmp_path, exported):
     agencies = Agency.objects.count()
     ok, output = _import(_write_csv(tmp_path / "new.csv", [*exported, new]))
     assert not ok
-    assert "row 7, column owner_agency: No agency has the code or name 'MINISTRY OF MAGIC'" in (
+    assert "row 7, column Owner agency: No agency has the code or name 'MINISTRY OF MAGIC'" in (
         output
     )
     assert Agency.objects.count() == agencies
@@ -175,9 +175,9 @@ def test_a_new_code_is_created_with_its_first_assessment(tmp_path, exported, sta
         owner_agency=agency.name,  # by name as well as by code
         supporting_agencies="",
         phases="1; 2",
-        likelihood="2",
+        likelihood_level="2",
         likelihood_label="",
-        impact="5",
+        impact_level="5",
         impact_label="",
         status="Open",
     )
@@ -203,7 +203,7 @@ def test_workflow_statuses_are_never_set_by_import(tmp_path, exported, code, sta
     before = _state()
     ok, output = _import(_write_csv(tmp_path / "status.csv", [row]))
     assert not ok
-    assert "column status" in output and "An import never sets them" in output
+    assert "column Status" in output and "An import never sets them" in output
     assert _state() == before
 
 
@@ -218,21 +218,24 @@ def test_dry_run_writes_nothing(tmp_path, exported):
     assert _state() == before
 
 
-def test_human_headers_and_labels_are_read(tmp_path, exported):
-    """The board's files name columns for people (risks/columns.py): either header works, and
-    a rating can be edited as its label."""
+def test_machine_names_and_labels_are_read(tmp_path, exported):
+    """The API's CSV and the board's CSV before risks/columns.py name columns by machine
+    names (`likelihood_level`, or `likelihood`): they work too, and a rating can be edited as
+    its label alone."""
     row = _by_code(exported)["R5"]
-    old = int(row["likelihood"])
-    new_level = old % 5 + 1
+    new_level = int(row["likelihood_level"]) % 5 + 1
     label = dict(read_labels())[new_level]
-    human = [
+    machine = [
         {
-            HUMAN[key]: value
-            for key, value in dict(row, likelihood_label=label).items()
-            if key in HUMAN
+            "code": row["code"],
+            "title": row["title"],
+            "owner": row["owner"],
+            "likelihood": row["likelihood_level"],  # the older board CSV's name
+            "likelihood_label": label,
+            "version": row["version"],
         }
     ]
-    ok, output = _import(_write_csv(tmp_path / "human.csv", human))
+    ok, output = _import(_write_csv(tmp_path / "machine.csv", machine, machine=True))
     assert ok, output
     assert Risk.objects.get(code="R5").likelihood == new_level
 
@@ -245,13 +248,13 @@ def read_labels():
 
 def test_level_and_label_edited_differently_is_an_error(tmp_path, exported):
     row = _by_code(exported)["R1"]
-    old = int(row["likelihood"])
+    old = int(row["likelihood_level"])
     others = [(level, label) for level, label in read_labels() if level != old]
-    row["likelihood"] = str(others[0][0])
+    row["likelihood_level"] = str(others[0][0])
     row["likelihood_label"] = others[1][1]
     ok, output = _import(_write_csv(tmp_path / "both.csv", [row]))
     assert not ok
-    assert "column likelihood: says" in output
+    assert "column Likelihood level: says" in output
 
 
 def test_a_duplicate_code_is_an_error(tmp_path, exported):
@@ -280,18 +283,19 @@ def test_formula_cells_stay_text_in_csv(tmp_path, exported):
 def _risks_sheet(path):
     book = load_workbook(path)
     sheet = book["Risks"]
-    header = [cell.value for cell in sheet[1]]
-    return book, sheet, header
+    header_row = next(r for r in sheet.iter_rows() if r[0].value == HEADER["code"])
+    return book, sheet, [cell.value for cell in header_row], header_row[0].row
 
 
 def test_xlsx_round_trip_with_formula_cells(tmp_path, staff_client, seed, staff_member):
     response = staff_client.get("/risks/export.xlsx")
     path = tmp_path / "register.xlsx"
     path.write_bytes(response.content)
-    book, sheet, header = _risks_sheet(path)
-    code_col, lik_col = header.index("code"), header.index("likelihood")
-    title_col = header.index("title")
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[code_col].value == "R2")
+    book, sheet, header, header_row = _risks_sheet(path)
+    code_col = header.index(HEADER["code"])
+    lik_col = header.index(HEADER["likelihood_level"])
+    title_col = header.index(HEADER["title"])
+    row = next(r for r in sheet.iter_rows(min_row=header_row + 1) if r[code_col].value == "R2")
     old = row[lik_col].value
     row[lik_col].value = old % 5 + 1
     row[title_col].value = "=1+1"  # a real formula cell in the workbook
