@@ -132,9 +132,14 @@ clean:
 # postgres://postgres@127.0.0.1:5432/bench, dropped and rebuilt (migrate, seed,
 # generate_register --risks 10000) when it lacks the generated risks. `make load` serves it
 # with gunicorn and drives it with wrk. Extra options: BENCH_ARGS=..., LOAD_ARGS=...
-.PHONY: bench load
+.PHONY: bench load bench-import
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The register import at 10,000 rows (bench/import_register.py; DATABASE_URL defaults to
+# postgres://postgres@127.0.0.1:5432/import_bench, built like bench). IMPORT_ARGS=--edit-rows 1000
+bench-import: install
+	$(BIN)/python bench/import_register.py $(IMPORT_ARGS)
 
 load: install
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -96,14 +96,15 @@ def prepare_database(url: str, risks: int, *, rebuild: bool = False) -> float | 
 
     name = database_name(url)
     have = generated_risks(url)
-    ours = name.startswith("bench")
+    ours = name.startswith("bench") or name.endswith("_bench")
     if have is not None and have >= risks and not rebuild:
         manage(url, "migrate", "--noinput", "-v0")
         return None
     if not ours:
         sys.exit(
             f"{name!r} lacks {risks} generated risks and is not a bench database: "
-            "point DATABASE_URL at a database named bench... (it will be dropped and rebuilt)."
+            "point DATABASE_URL at a database named bench... or ..._bench (it will be dropped "
+            "and rebuilt)."
         )
     if not re.fullmatch(r"[A-Za-z0-9_]+", name):
         sys.exit(f"Unexpected database name {name!r}.")

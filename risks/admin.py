@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from import_export.admin import ImportMixin
 
 from common.admin import (
     HistoryAdmin,
@@ -33,6 +34,12 @@ from common.admin import (
 )
 from common.versions import StateConflict
 from risks import rules
+from risks.admin_import import (
+    IMPORT_PERMISSIONS,
+    RegisterCSV,
+    RegisterResource,
+    RegisterXLSX,
+)
 from risks.forms import (
     RATING_FIELDS,
     BreachDismissForm,
@@ -240,8 +247,13 @@ RISK_ACTIONS = (
 
 
 @admin.register(Risk)
-class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
+class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
     form = RiskAdminForm
+    # Import: django-import-export's upload, preview and confirm; the rows go through
+    # risks.importing.register_import (README "Importing a register").
+    resource_classes = [RegisterResource]
+    import_formats = [RegisterCSV, RegisterXLSX]
+    skip_admin_log = True  # every imported change is in the change history, with its reason
     list_filter = (
         "phases",
         "owner_agency",
@@ -257,6 +269,24 @@ class RiskAdmin(ServiceErrorsMixin, HistoryAdmin):
     filter_horizontal = ("phases",)
     inlines = (AssessmentInline, MitigationInline)
     list_per_page = 50
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perms(IMPORT_PERMISSIONS)
+
+    def process_result(self, result, request):
+        if result.has_validation_errors():  # the register moved between preview and confirm
+            messages.error(
+                request,
+                "Nothing was imported: "
+                + "; ".join(
+                    f"row {row.number}: {message}"
+                    for row in result.invalid_rows
+                    for messages_ in row.error_dict.values()
+                    for message in messages_
+                ),
+            )
+            return redirect("admin:risks_risk_import")
+        return super().process_result(result, request)
 
     def get_urls(self):
         return [

@@ -50,11 +50,13 @@ def risk_assess(
     confidence: str = Confidence.MEDIUM,
     assessed_at: datetime.datetime | None = None,
     expected_version: int | None = None,
+    change_reason: str | None = None,
 ) -> Assessment:
     """Record a rating of `risk` and make it the risk's current rating.
 
     Only the rating fields are written, on the row as read under lock, so a re-rating never
-    carries stale copies of other fields over someone else's edit."""
+    carries stale copies of other fields over someone else's edit. `change_reason` is what
+    the risk's history row says (e.g. an import names its file and user)."""
     caller_copy = risk
     risk = Risk.objects.select_for_update().get(pk=risk.pk)
     version_check(risk, expected_version)
@@ -78,7 +80,11 @@ def risk_assess(
     risk.confidence = confidence
     risk.last_assessed_at = assessment.assessed_at
     risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
-    saved_by(risk, user=user, reason=f"Assessment #{assessment.pk}: {assessment.rationale}")
+    saved_by(
+        risk,
+        user=user,
+        reason=change_reason or f"Assessment #{assessment.pk}: {assessment.rationale}",
+    )
     risk.full_clean()
     rating_fields = ["likelihood", "impact", "score", "confidence", "last_assessed_at"]
     risk.save(update_fields=[*rating_fields, "next_review_due", "version", "updated_at"])
@@ -88,7 +94,14 @@ def risk_assess(
 
 
 @transaction.atomic
-def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **fields) -> Risk:
+def risk_create(
+    *,
+    user,
+    rationale: str,
+    confidence: str = Confidence.MEDIUM,
+    change_reason: str | None = None,
+    **fields,
+) -> Risk:
     """Create a risk with its first assessment, so its rating has a history from day one."""
     m2m = {
         name: fields.pop(name)
@@ -99,7 +112,7 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
     risk = Risk(**fields, confidence=confidence)
     risk.score = rules.score(risk.likelihood, risk.impact) or 0
     risk.full_clean(exclude=["score"])
-    saved_by(risk, user=user, reason="risk_create")
+    saved_by(risk, user=user, reason=change_reason or "risk_create")
     with unique_or_invalid(risk):
         risk.save()
     for name, values in m2m.items():
@@ -111,6 +124,7 @@ def risk_create(*, user, rationale: str, confidence: str = Confidence.MEDIUM, **
         rationale=rationale,
         user=user,
         confidence=confidence,
+        change_reason=change_reason,
     )
     return risk
 
@@ -148,7 +162,14 @@ M2M_FIELDS = ("supporting_agencies", "phases", "key_actions")
 
 
 @transaction.atomic
-def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fields) -> Risk:
+def risk_update(
+    *,
+    risk: Risk,
+    user,
+    expected_version: int | None = None,
+    change_reason: str | None = None,
+    **fields,
+) -> Risk:
     """Change a risk's descriptive fields. The current rating only changes by `risk_assess`."""
     version_check(risk, expected_version)  # before any other refusal: a stale form says so
     changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
@@ -171,7 +192,9 @@ def risk_update(*, risk: Risk, user, expected_version: int | None = None, **fiel
         reviewed = risk.last_assessed_at.date() if risk.last_assessed_at else None
         risk.review_frequency_days = frequency
         fields["next_review_due"] = _next_review(risk=risk, on=reviewed)
-    return model_update(instance=risk, data=fields, user=user, m2m=M2M_FIELDS, reason="risk_update")
+    return model_update(
+        instance=risk, data=fields, user=user, m2m=M2M_FIELDS, reason=change_reason or "risk_update"
+    )
 
 
 def _check_due_date(mitigation: MitigationAction) -> None:

@@ -50,9 +50,7 @@ def test_the_exports_show_it(client, board_member, review):
     rows = list(csv.DictReader(io.StringIO(text)))
     header = {c.name: c.header for c in columns.SNAPSHOT_COLUMNS}
     sequence, head = header["trigger_log_sequence"], header["trigger_log_head"]
-    assert {(r[sequence], r[head]) for r in rows} == {
-        ("2", anchor.entry_hash)
-    }
+    assert {(r[sequence], r[head]) for r in rows} == {("2", anchor.entry_hash)}
     book = load_workbook(io.BytesIO(client.get("/reviews/2027-Q2/export.xlsx").content))
     note = book["Current grid"]["A1"].value
     assert f"trigger log head #2 {anchor.entry_hash}" in note and anchor.signature in note
