@@ -229,6 +229,7 @@ LOGGING = {
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "INFO"},
+        "axes.apps": {"level": "WARNING"},  # its start-up banner is not an event
     },
 }
 
