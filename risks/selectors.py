@@ -1057,3 +1057,82 @@ def reminders_undelivered(*, today: datetime.date) -> QuerySet[Reminder]:
         .select_related("risk", "mitigation", "acceptance")
         .order_by("-sent_at", "-id")
     )
+
+
+# --- The board pack (risks.pack renders it as PDF) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    code: str
+    title: str
+    owner: str
+    owner_agency: str
+    likelihood: int
+    impact: int
+    target_likelihood: int
+    target_impact: int
+    status_label: str
+    next_review_due: datetime.date | None
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def target_score(self) -> int:
+        return self.target_likelihood * self.target_impact
+
+
+def review_register(*, review: BoardReview) -> list[RegisterRow]:
+    """Every open risk of a review, by score: its snapshot when final; the register as it
+    stands (what finalising would freeze) for a draft. One query."""
+    if review.is_final:
+        rows = (
+            ReviewSnapshot.objects.filter(review=review)
+            .select_related("risk__owner_agency")
+            .order_by("-score", "risk__code")
+        )
+        return [
+            RegisterRow(
+                code=s.risk.code,
+                title=s.risk.title,
+                owner=s.risk.owner,
+                owner_agency=s.risk.owner_agency.code,
+                likelihood=s.likelihood,
+                impact=s.impact,
+                target_likelihood=s.target_likelihood,
+                target_impact=s.target_impact,
+                status_label=s.get_status_display(),
+                next_review_due=s.next_review_due,
+            )
+            for s in rows
+        ]
+    risks = risks_on_register().select_related("owner_agency").order_by("-score", "code")
+    return [
+        RegisterRow(
+            code=r.code,
+            title=r.title,
+            owner=r.owner,
+            owner_agency=r.owner_agency.code,
+            likelihood=r.likelihood,
+            impact=r.impact,
+            target_likelihood=r.target_likelihood,
+            target_impact=r.target_impact,
+            status_label=r.get_status_display(),
+            next_review_due=r.next_review_due,
+        )
+        for r in risks
+    ]
+
+
+def trigger_entries_of(*, risk_ids: list[int]) -> dict[int, list[TriggerEntry]]:
+    """The whole trigger log of each risk, oldest first, by risk id. One query."""
+    found: dict[int, list[TriggerEntry]] = {}
+    for entry in (
+        TriggerEntry.objects.filter(risk_id__in=risk_ids)
+        .select_related("recorded_by")
+        .order_by("sequence")
+    ):
+        found.setdefault(entry.risk_id, []).append(entry)
+    return found
