@@ -1039,11 +1039,10 @@ def reminded_since_due():
 
 
 def reminders_undelivered(*, today: datetime.date) -> QuerySet[Reminder]:
-    """Failed reminders of the last two weeks that no later send to the same recipient made
-    good, newest first."""
-    made_good = Reminder.objects.filter(
+    """Failed reminders of the last two weeks that no later send made good (to the same
+    recipient; or to anyone, for an item that had nobody to go to), newest first."""
+    later_sent = Reminder.objects.filter(
         status=Reminder.Status.SENT,
-        recipient=OuterRef("recipient"),
         kind=OuterRef("kind"),
         item=OuterRef("item"),
         sent_at__gt=OuterRef("sent_at"),
@@ -1053,7 +1052,8 @@ def reminders_undelivered(*, today: datetime.date) -> QuerySet[Reminder]:
             status=Reminder.Status.FAILED,
             sent_on__gte=today - datetime.timedelta(days=REMINDER_FAILURES_SHOWN_DAYS),
         )
-        .exclude(Exists(made_good))
+        .exclude(Exists(later_sent.filter(recipient=OuterRef("recipient"))))
+        .exclude(Q(recipient="") & Exists(later_sent))
         .select_related("risk", "mitigation", "acceptance")
         .order_by("-sent_at", "-id")
     )

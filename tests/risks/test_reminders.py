@@ -179,9 +179,9 @@ def test_a_failure_is_recorded_shown_and_retried(register, settings, client, boa
     assert "Reminders not delivered" not in client.get("/").content.decode()
 
 
-def test_nobody_to_remind_is_a_recorded_failure(register):
+def test_nobody_to_remind_is_a_recorded_failure_until_someone_is(register, client, board_member):
     AgencyFactory(code="DEA", contact_emails="")
-    RiskFactory(code="R7", owner_agency=AgencyFactory(code="DEA"), next_review_due=days(-1))
+    r7 = RiskFactory(code="R7", owner_agency=AgencyFactory(code="DEA"), next_review_due=days(-1))
 
     with pytest.raises(CommandError):
         run()
@@ -189,6 +189,15 @@ def test_nobody_to_remind_is_a_recorded_failure(register):
     failure = Reminder.objects.get(status=Reminder.Status.FAILED)
     assert failure.recipient == "" and failure.risk.code == "R7"
     assert "R7 has no owner email and DEA has no contact address" in failure.error
+    client.force_login(board_member)
+    assert "DEA has no contact address" in client.get("/").content.decode()
+
+    r7.owner_email = "r7@dea.example.gov"
+    r7.save()
+    run()
+
+    assert len(to("r7@dea.example.gov")) == 1
+    assert "DEA has no contact address" not in client.get("/").content.decode()
 
 
 def test_the_weekly_summary_goes_once_a_week(register):
