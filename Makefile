@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser serve backup restore clean token token-user uswds
+.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser pdf-tools serve backup restore clean token token-user uswds
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ seed: migrate
 users: migrate
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_users
 
-demo: seed users
+demo: pdf-tools seed users
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The demo runs with debug on throughout (migrate and seed too), so the trigger log is signed
@@ -59,6 +59,12 @@ demo-reset: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# The PDF board pack: WeasyPrint lays out with Pango in Debian's fonts; the tests read the PDF
+# back with poppler (pdftotext, pdfinfo). Installed when missing (needs root), like Chromium.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation poppler-utils
+pdf-tools:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; }
+
 node_modules/axe-core/axe.min.js node_modules/@uswds/uswds/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
@@ -80,7 +86,7 @@ uswds: node_modules/@uswds/uswds/package.json
 	cp node_modules/@uswds/uswds/LICENSE.md $(USWDS_STATIC)/LICENSE.md
 	node -p 'require("./node_modules/@uswds/uswds/package.json").version' > $(USWDS_STATIC)/VERSION
 
-test: install-test browser node_modules/axe-core/axe.min.js node_modules/@uswds/uswds/package.json
+test: install-test browser pdf-tools node_modules/axe-core/axe.min.js node_modules/@uswds/uswds/package.json
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
@@ -102,7 +108,7 @@ lint: install-test
 # Production-style serving: gunicorn, static files by WhiteNoise, debug off.
 # Set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and (behind TLS) DJANGO_HTTPS=1.
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
-serve: migrate
+serve: pdf-tools migrate
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v0
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --config python:config.gunicorn \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --timeout 60

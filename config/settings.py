@@ -145,6 +145,10 @@ EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="risk-register@localhost")
+# send_reminders: the weekly summary goes to the board secretary (empty: every Board member
+# with an address); links in reminders start with SITE_URL.
+BOARD_SECRETARY_EMAIL = env.list("BOARD_SECRETARY_EMAIL", default=[])
+SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Sign-in and sessions --------------------------------------------------------------
 # How many reverse proxies stand in front of the app, each appending to X-Forwarded-For

@@ -58,6 +58,7 @@ from risks.models import (
     NotificationFailure,
     RatingBand,
     RatingLevel,
+    Reminder,
     ReviewSnapshot,
     Risk,
     RiskAcceptance,
@@ -262,7 +263,7 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
         RatingBandFilter,
         "confidence",
     )
-    search_fields = ("code", "title", "owner", "statement")
+    search_fields = ("code", "title", "owner", "owner_email", "statement")
     ordering = ("-score", "code")
     list_select_related = ("owner_agency",)
     autocomplete_fields = ("owner_agency", "supporting_agencies", "key_actions")
@@ -421,6 +422,7 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
                         "statement",
                         "category",
                         ("owner", "owner_agency"),
+                        "owner_email",
                         "supporting_agencies",
                         "phases",
                         "key_actions",
@@ -836,3 +838,15 @@ class NotificationFailureAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     list_display = ("entry", "failed_at", "attempts", "error")
     list_select_related = ("entry__risk",)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Written by `send_reminders`: what it sent, and what failed with the error."""
+
+    list_display = ("sent_at", "status", "kind", "recipient", "risk", "due_on", "error")
+    list_filter = ("status", "kind", "sent_on")
+    search_fields = ("recipient", "risk__code", "error")
+    list_select_related = ("risk",)
+    date_hierarchy = "sent_on"
+    ordering = ("-sent_at", "-id")

@@ -40,6 +40,7 @@ class RiskAdminForm(VersionedForm):
             "statement",
             "category",
             "owner",
+            "owner_email",
             "owner_agency",
             "supporting_agencies",
             "phases",

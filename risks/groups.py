@@ -27,6 +27,8 @@ SCALE_MODELS = ["ratinglevel", "ratingband", "riskappetite"]
 # The board records its own quarterly reviews and risk acceptances; snapshots are frozen.
 BOARD_MODELS = ["boardreview", "riskacceptance"]
 FROZEN_MODELS = ["reviewsnapshot"]
+# Written only by `send_reminders`: everyone who sees the register sees what it sent.
+RECORD_MODELS = ["reminder"]
 
 
 def _codenames(actions: list[str], models: list[str]) -> list[str]:
@@ -42,7 +44,8 @@ VIEW_ALL = _codenames(
     + APPEND_ONLY_MODELS
     + SCALE_MODELS
     + BOARD_MODELS
-    + FROZEN_MODELS,
+    + FROZEN_MODELS
+    + RECORD_MODELS,
 )
 BOARD_RECORDS = _codenames(["add", "change", "view"], BOARD_MODELS)
 

@@ -174,6 +174,10 @@ class Risk(RiskFacts, models.Model):
     statement = models.TextField(help_text="Cause, event and consequence.")
     category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
     owner = models.CharField(max_length=200, help_text="The named person accountable.")
+    owner_email = models.EmailField(
+        blank=True,
+        help_text="Where review reminders go; empty: the owner agency's contact addresses.",
+    )
     owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="owned_risks")
     supporting_agencies = models.ManyToManyField(Agency, blank=True, related_name="supported_risks")
     phases = models.ManyToManyField(Phase, blank=True, related_name="risks")
@@ -822,3 +826,67 @@ class NotificationFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Notification of trigger log entry #{self.entry.sequence} not delivered"
+
+
+# --- Reminders: what `send_reminders` sent, or failed to send ---------------------------------
+
+
+class Reminder(models.Model):
+    """One item of one reminder email to one recipient on one day: a sent row keeps the
+    command idempotent per day and counts "reminded N times since due"; a failed row keeps its
+    error, shown on the dashboard and in the admin, so a failure is never silent."""
+
+    class Kind(models.TextChoices):
+        REVIEW_DUE = "review_due", "Review due soon"
+        REVIEW_OVERDUE = "review_overdue", "Review overdue"
+        MITIGATION_OVERDUE = "mitigation_overdue", "Mitigation action past due"
+        ACCEPTANCE_EXPIRING = "acceptance_expiring", "Acceptance expiring"
+        BOARD_SUMMARY = "board_summary", "Weekly summary to the board secretary"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.CharField(
+        max_length=254, blank=True, help_text="Empty: nobody to send it to (a failure)."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    item = models.CharField(
+        max_length=40, help_text="What it is about, e.g. risk:12, mitigation:3, week:2026-W49."
+    )
+    risk = models.ForeignKey(
+        Risk, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    mitigation = models.ForeignKey(
+        MitigationAction, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    acceptance = models.ForeignKey(
+        RiskAcceptance, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    due_on = models.DateField(
+        null=True, blank=True, help_text="The review, due or expiry date it reminded of."
+    )
+    sent_on = models.DateField(db_index=True, help_text="The day of the run.")
+    sent_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["risk", "kind", "due_on"], name="reminder_risk_due")]
+        constraints = [
+            # Idempotent per day: one sent reminder of an item to a recipient a day.
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "item", "sent_on"],
+                condition=Q(status="sent"),
+                name="reminder_sent_once_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent") | ~Q(error=""),
+                name="reminder_failure_has_error",
+                violation_error_message="A failed reminder records its error.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient or 'nobody'} on {self.sent_on}"

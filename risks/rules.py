@@ -88,3 +88,18 @@ code_validator = RegexValidator(
     "A risk code is 1-20 letters, digits, - or _ (it is the risk's address), e.g. R6.",
     code="invalid_code",
 )
+
+
+# --- Mitigation actions -------------------------------------------------------------------
+
+FINISHED_MITIGATION = frozenset({"done", "cancelled"})
+
+
+def mitigation_past_due_q(on: datetime.date, prefix: str = "") -> Q:
+    """A mitigation action is past due when its due date has passed on `on` and it is neither
+    done nor cancelled (and its risk is not closed)."""
+    return (
+        Q(**{f"{prefix}due_date__lt": on})
+        & ~Q(**{f"{prefix}status__in": FINISHED_MITIGATION})
+        & ~Q(**{f"{prefix}risk__status": CLOSED})
+    )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from common import signing
@@ -28,6 +28,7 @@ from risks.models import (
     NotificationFailure,
     RatingBand,
     RatingLevel,
+    Reminder,
     ReviewSnapshot,
     Risk,
     RiskAcceptance,
@@ -911,10 +912,31 @@ class Dashboard:
     latest_review: BoardReview | None
     # Trigger log entries whose email was not delivered (risks.notifications), newest first.
     undelivered: list[NotificationFailure] = dataclasses.field(default_factory=list)
+    # Reminders that send_reminders could not deliver, and not delivered since (risks.reminders).
+    reminders_failed: list[Reminder] = dataclasses.field(default_factory=list)
 
     @property
     def needs_decision(self) -> bool:
         return bool(self.acceptances_expired or self.breaches)
+
+
+def acceptances_to_notice(*, today: datetime.date) -> QuerySet[RiskAcceptance]:
+    """Acceptances expired or expiring within ACCEPTANCE_NOTICE_DAYS of `today`, of open risks
+    still answered by acceptance. Only a risk's latest acceptance counts: a renewal supersedes
+    the one before it."""
+    later = RiskAcceptance.objects.filter(
+        risk=OuterRef("risk"), expires_on__gt=OuterRef("expires_on")
+    )
+    return (
+        RiskAcceptance.objects.filter(
+            expires_on__lte=today + datetime.timedelta(days=ACCEPTANCE_NOTICE_DAYS),
+            risk__response=Risk.Response.ACCEPT,
+        )
+        .exclude(risk__status=Risk.Status.CLOSED)
+        .exclude(Exists(later))
+        .select_related("risk__owner_agency", "review")
+        .order_by("expires_on", "risk__code")
+    )
 
 
 def dashboard(*, today: datetime.date | None = None) -> Dashboard:
@@ -926,7 +948,11 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
 
     appetite = scale.appetite_score
     above = open_risks.filter(score__gt=appetite) if appetite is not None else Risk.objects.none()
-    overdue = open_risks.filter(next_review_due__lt=today).order_by("next_review_due", "code")
+    overdue = (
+        open_risks.filter(rules.overdue_q(today))
+        .annotate(reminded=reminded_since_due())
+        .order_by("next_review_due", "code")
+    )
 
     latest_entry = TriggerEntry.objects.filter(risk=OuterRef("pk")).order_by("-sequence")
     contingencies = open_risks.filter(status=Risk.Status.CONTINGENCY_ACTIVE).annotate(
@@ -951,20 +977,7 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
 
     breaches = open_breaches()
 
-    # Only a risk's latest acceptance counts: a renewal supersedes the one before it.
-    later = RiskAcceptance.objects.filter(
-        risk=OuterRef("risk"), expires_on__gt=OuterRef("expires_on")
-    )
-    acceptances = list(
-        RiskAcceptance.objects.filter(
-            expires_on__lte=today + datetime.timedelta(days=ACCEPTANCE_NOTICE_DAYS),
-            risk__response=Risk.Response.ACCEPT,
-        )
-        .exclude(risk__status=Risk.Status.CLOSED)
-        .exclude(Exists(later))
-        .select_related("risk", "review")
-        .order_by("expires_on", "risk__code")
-    )
+    acceptances = list(acceptances_to_notice(today=today))
 
     return Dashboard(
         today=today,
@@ -998,4 +1011,128 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
         undelivered=list(
             NotificationFailure.objects.select_related("entry__risk")[:DASHBOARD_LIMIT]
         ),
+        reminders_failed=list(reminders_undelivered(today=today)[:DASHBOARD_LIMIT]),
     )
+
+
+# --- Reminders (risks.reminders sends them) --------------------------------------------------
+
+REMINDER_FAILURES_SHOWN_DAYS = 14
+
+
+def reminded_since_due():
+    """For a risk row: on how many days its owner was reminded of its overdue review, since
+    that review fell due."""
+    reminders = (
+        Reminder.objects.filter(
+            risk=OuterRef("pk"),
+            kind=Reminder.Kind.REVIEW_OVERDUE,
+            status=Reminder.Status.SENT,
+            due_on=OuterRef("next_review_due"),
+        )
+        .order_by()
+        .values("risk")
+        .annotate(days=Count("sent_on", distinct=True))
+        .values("days")
+    )
+    return Coalesce(Subquery(reminders), 0)
+
+
+def reminders_undelivered(*, today: datetime.date) -> QuerySet[Reminder]:
+    """Failed reminders of the last two weeks that no later send made good (to the same
+    recipient; or to anyone, for an item that had nobody to go to), newest first."""
+    later_sent = Reminder.objects.filter(
+        status=Reminder.Status.SENT,
+        kind=OuterRef("kind"),
+        item=OuterRef("item"),
+        sent_at__gt=OuterRef("sent_at"),
+    )
+    return (
+        Reminder.objects.filter(
+            status=Reminder.Status.FAILED,
+            sent_on__gte=today - datetime.timedelta(days=REMINDER_FAILURES_SHOWN_DAYS),
+        )
+        .exclude(Exists(later_sent.filter(recipient=OuterRef("recipient"))))
+        .exclude(Q(recipient="") & Exists(later_sent))
+        .select_related("risk", "mitigation", "acceptance")
+        .order_by("-sent_at", "-id")
+    )
+
+
+# --- The board pack (risks.pack renders it as PDF) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    code: str
+    title: str
+    owner: str
+    owner_agency: str
+    likelihood: int
+    impact: int
+    target_likelihood: int
+    target_impact: int
+    status_label: str
+    next_review_due: datetime.date | None
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def target_score(self) -> int:
+        return self.target_likelihood * self.target_impact
+
+
+def review_register(*, review: BoardReview) -> list[RegisterRow]:
+    """Every open risk of a review, by score: its snapshot when final; the register as it
+    stands (what finalising would freeze) for a draft. One query."""
+    if review.is_final:
+        rows = (
+            ReviewSnapshot.objects.filter(review=review)
+            .select_related("risk__owner_agency")
+            .order_by("-score", "risk__code")
+        )
+        return [
+            RegisterRow(
+                code=s.risk.code,
+                title=s.risk.title,
+                owner=s.risk.owner,
+                owner_agency=s.risk.owner_agency.code,
+                likelihood=s.likelihood,
+                impact=s.impact,
+                target_likelihood=s.target_likelihood,
+                target_impact=s.target_impact,
+                status_label=s.get_status_display(),
+                next_review_due=s.next_review_due,
+            )
+            for s in rows
+        ]
+    risks = risks_on_register().select_related("owner_agency").order_by("-score", "code")
+    return [
+        RegisterRow(
+            code=r.code,
+            title=r.title,
+            owner=r.owner,
+            owner_agency=r.owner_agency.code,
+            likelihood=r.likelihood,
+            impact=r.impact,
+            target_likelihood=r.target_likelihood,
+            target_impact=r.target_impact,
+            status_label=r.get_status_display(),
+            next_review_due=r.next_review_due,
+        )
+        for r in risks
+    ]
+
+
+def trigger_entries_of(*, risk_ids: list[int]) -> dict[int, list[TriggerEntry]]:
+    """The whole trigger log of each risk, oldest first, by risk id. One query."""
+    found: dict[int, list[TriggerEntry]] = {}
+    for entry in (
+        TriggerEntry.objects.filter(risk_id__in=risk_ids)
+        .select_related("recorded_by")
+        .order_by("sequence")
+    ):
+        found.setdefault(entry.risk_id, []).append(entry)
+    return found

@@ -16,4 +16,5 @@ urlpatterns = [
     path("reviews/<str:quarter>/accept/<str:code>/", views.review_accept, name="review-accept"),
     path("reviews/<str:quarter>/export.csv", views.review_export_csv, name="review-export-csv"),
     path("reviews/<str:quarter>/export.xlsx", views.review_export_xlsx, name="review-export-xlsx"),
+    path("reviews/<str:quarter>/pack.pdf", views.review_pack_pdf, name="review-pack-pdf"),
 ]

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.calendar import end_of_day
-from risks import exports, selectors, services
+from risks import exports, pack, selectors, services
 from risks.filters import HeatmapFilter, RiskFilter, active_filters
 from risks.models import QUARTER_PATTERN, BoardReview, Risk
 
@@ -442,3 +442,15 @@ PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
 
 def _attachment(filename: str) -> str:
     return f'attachment; filename="{filename}"'
+
+
+@require_GET
+@view_reviews
+def review_pack_pdf(request, quarter: str):
+    """The board pack as PDF: a draft's is watermarked DRAFT."""
+    review = _review_or_404(quarter)
+    content = pack.review_pack_pdf(review=review, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(content, content_type="application/pdf")
+    draft = "" if review.is_final else "-DRAFT"
+    response["Content-Disposition"] = f'inline; filename="board-pack-{review.quarter}{draft}.pdf"'
+    return response

@@ -42,6 +42,8 @@ MATRIX = [
     ("GET", "/reviews/2026-Q4/", READ),
     ("GET", "/reviews/2026-Q4/export.csv", READ),
     ("GET", "/reviews/2026-Q4/export.xlsx", READ),
+    ("GET", "/reviews/2026-Q4/pack.pdf", READ),
+    ("GET", "/reviews/2031-Q1/pack.pdf", (LOGIN, 404, 404, 404, 404)),
     ("POST", "/reviews/", (LOGIN, 403, 400, 403, 400)),
     ("POST", "/reviews/2027-Q1/finalise/", (LOGIN, 403, 400, 403, 400)),
     ("POST", "/accounts/logout-everywhere/", (LOGIN, 302, 302, 302, 302)),
@@ -56,6 +58,7 @@ MATRIX = [
     ("GET", "/admin/risks/risk/{r1}/delete/", (302, 403, 302, 403, 200)),
     ("GET", "/admin/risks/triggerentry/{entry}/delete/", (302, 403, 302, 403, 403)),
     ("GET", "/admin/risks/risk/add/", (302, 403, 302, 200, 200)),
+    ("GET", "/admin/risks/reminder/", (302, 200, 302, 200, 200)),
     ("GET", "/admin/risks/ratingband/1/change/", (302, 200, 302, 200, 200)),
     ("POST", "/admin/risks/ratingband/1/change/", (302, 403, 302, 403, 200)),
     # API reads: every signed-in role

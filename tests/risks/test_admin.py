@@ -19,6 +19,7 @@ from risks.models import (
     MitigationAction,
     NotificationFailure,
     RatingBand,
+    Reminder,
     ReviewSnapshot,
     Risk,
     RiskAcceptance,
@@ -122,6 +123,16 @@ def seeded(seed, staff_member):
         accepted_on=datetime.date(2027, 3, 15),
         expires_on=datetime.date(2027, 9, 15),
         rationale="Within appetite once the hearing is past.",
+    )
+    Reminder.objects.create(
+        recipient="risk@ondcp.example.gov",
+        kind=Reminder.Kind.REVIEW_OVERDUE,
+        item=f"risk:{r1.pk}",
+        risk=r1,
+        due_on=r1.next_review_due,
+        sent_on=timezone.localdate(),
+        status=Reminder.Status.FAILED,
+        error="SMTPRecipientsRefused",
     )
 
 
