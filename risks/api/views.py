@@ -165,8 +165,13 @@ class RiskViewSet(
         )
 
     def as_of_day(self):
-        filterset = RiskFilter(self.request.query_params, queryset=Risk.objects.none())
-        return filterset.form.cleaned_data.get("as_of") if filterset.is_valid() else None
+        # Read once a request: validating the filters can query (agency, phase, rating), and
+        # filter_queryset, the serializer context and the CSV all ask.
+        if not hasattr(self, "_as_of_day"):
+            filterset = RiskFilter(self.request.query_params, queryset=Risk.objects.none())
+            valid = filterset.is_valid()
+            self._as_of_day = filterset.form.cleaned_data.get("as_of") if valid else None
+        return self._as_of_day
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "as_of": self.as_of_day()}
