@@ -97,7 +97,7 @@ test: install-test browser pdf-tools node_modules/axe-core/axe.min.js node_modul
 
 # Static security checks: bandit on our code, pip-audit on the installed dependency set.
 audit: install-test
-	$(BIN)/bandit -q -r config risks roadmap -x '*/migrations/*'
+	$(BIN)/bandit -q -r config common accounts risks roadmap tools -x '*/migrations/*'
 	$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-frozen.txt
 	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-frozen.txt
 

@@ -283,7 +283,7 @@ REST_FRAMEWORK = {
 # API tokens (django-rest-knox, with accounts.ApiToken): stored as SHA-512 digests, shown
 # once, expiring after API_TOKEN_TTL_DAYS unless made with another lifetime.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
-KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105  # nosec B105 - a model name, not a password
 REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
