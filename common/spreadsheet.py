@@ -38,12 +38,20 @@ class _Echo:
 
 
 def csv_lines(
-    header: list[str], rows: Iterable[list], *, bom: bool = False, batch: int = 200
+    header: list[str],
+    rows: Iterable[list],
+    *,
+    bom: bool = False,
+    batch: int = 200,
+    title: str | None = None,
 ) -> Iterator[str]:
-    """The header, then every row, `batch` rows a chunk, each cell neutralised. The header
-    comes first even when there are no rows, so an empty result still reads as a table."""
+    """An optional one-cell title line (what the file holds), the header, then every row,
+    `batch` rows a chunk, each cell neutralised. The header comes even when there are no
+    rows, so an empty result still reads as a table."""
     writer = csv.writer(_Echo())
     first = writer.writerow([neutralise(name) for name in header])
+    if title is not None:
+        first = writer.writerow([neutralise(title)]) + first
     yield (BOM + first) if bom else first
     lines: list[str] = []
     for row in rows:

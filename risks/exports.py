@@ -28,14 +28,23 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def register_csv(*, risks: QuerySet[Risk], scale: Scale, as_of=None, request=None) -> Iterator[str]:
-    """The register's columns (risks/columns.py) with their human headers. The filters that
-    chose the rows travel in the response (X-Filters, the file name), never as a first line:
-    every CSV reads as a table with its header."""
+def register_csv(
+    *,
+    risks: QuerySet[Risk],
+    scale: Scale,
+    as_of=None,
+    request=None,
+    filters: Sequence[tuple[str, str]] = (),
+) -> Iterator[str]:
+    """The register's columns (risks/columns.py) with their human headers, under a first line
+    naming the day and the filters that chose the rows, as the workbook's Risks sheet has.
+    The import finds the header below it, so an export imports again as it is."""
     rows = columns.register_table(
         risks, style=columns.HUMAN, scale=scale, request=request, as_of=as_of
     )
-    return csv_lines(columns.header(columns.HUMAN), rows, bom=True)
+    return csv_lines(
+        columns.header(columns.HUMAN), rows, bom=True, title=register_note(as_of, filters)
+    )
 
 
 def snapshot_csv(*, review: BoardReview, scale: Scale) -> Iterator[str]:
@@ -202,6 +211,12 @@ def _header_cell(sheet, text: str):
     return cell
 
 
+def register_note(as_of, filters: Sequence[tuple[str, str]]) -> str:
+    """What a board file holds: the day, then the filters ("the register today; Filters: …")."""
+    when = f"the register as of {as_of:%Y-%m-%d}" if as_of else "the register today"
+    return f"{when}; {filters_note(filters)}"
+
+
 def filters_note(filters: Sequence[tuple[str, str]]) -> str:
     if not filters:
         return "Filters: none (every risk on the register)"
@@ -240,12 +255,11 @@ def register_xlsx(
         else risks.exclude(status=rules.CLOSED)
     )
     grid = partial(selectors.heatmap_grid, risks=on_grid, scale=scale, as_of=as_of)
-    when = f"the register as of {as_of:%Y-%m-%d}" if as_of else "the register today"
     return _workbook(
         scale=scale,
         current=grid(basis="current"),
         target=grid(basis="target"),
-        note=f"{when}; {filters_note(filters)}",
+        note=register_note(as_of, filters),
         cols=columns.REGISTER_COLUMNS,
         rows=columns.register_table(
             risks, style=columns.XLSX, scale=scale, request=request, as_of=as_of

@@ -369,6 +369,7 @@ def register_export_csv(request):
             scale=selectors.rating_scale(),
             as_of=filterset.form.cleaned_data.get("as_of"),
             request=request,
+            filters=active_filters(filterset),
         ),
         content_type="text/csv; charset=utf-8",
     )
@@ -394,8 +395,8 @@ def register_export_xlsx(request):
 
 
 def _named_by_filters(response, filterset: RiskFilter, extension: str):
-    """The filters that chose the rows, in the file name and in `X-Filters` (the CSV's first
-    line stays its header, so every CSV reads as a table)."""
+    """The filters that chose the rows, in the file name and in `X-Filters` too (the files
+    name them on their first line)."""
     chosen = [
         slugify(f"{name} {filterset.data[name]}")
         for name in filterset.filters

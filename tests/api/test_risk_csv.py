@@ -89,7 +89,8 @@ def test_as_of_rows_flow_through_the_columns(staff_member, client, auditor, boar
     (machine,) = csv.DictReader(io.StringIO(b"".join(api.streaming_content).decode()))
     client.force_login(board_member)
     board = client.get("/risks/export.csv?as_of=2026-03-02")
-    text = b"".join(board.streaming_content).decode("utf-8-sig")
+    title, text = b"".join(board.streaming_content).decode("utf-8-sig").split("\r\n", 1)
+    assert title == "the register as of 2026-03-02; Filters: As of (YYYY-MM-DD): 2026-03-02"
     (human,) = csv.DictReader(io.StringIO(text))
     book = load_workbook(io.BytesIO(client.get("/risks/export.xlsx?as_of=2026-03-02").content))
     sheet = [[c.value for c in row] for row in book["Risks"].iter_rows(min_row=2)]

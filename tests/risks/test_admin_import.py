@@ -20,7 +20,7 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"
 
 def _edited_export(client) -> bytes:
     response = client.get("/risks/export.csv")
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    title, text = b"".join(response.streaming_content).decode("utf-8-sig").split("\r\n", 1)
     rows = list(csv.DictReader(io.StringIO(text)))  # the board's human headers
     for row in rows:
         if row["Code"] == "R1":
@@ -28,6 +28,7 @@ def _edited_export(client) -> bytes:
         if row["Code"] == "R2":
             row["Owner"] = "Through the admin"
     out = io.StringIO()
+    out.write(title + "\r\n")  # the filters line stays, as a spreadsheet would save it
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)

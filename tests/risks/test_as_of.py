@@ -133,7 +133,7 @@ def test_page_api_and_exports_agree(story, client, board_member, auditor_client)
         api_csv = auditor_client.get(reverse("api:risk-list"), {"as_of": day, "format": "csv"})
         api_rows = list(csv.DictReader(io.StringIO(b"".join(api_csv.streaming_content).decode())))
         assert shown == api
-        assert {row[0] for row in rows[1:]} == set(api)  # the board's file: code first
+        assert {row[0] for row in rows[2:]} == set(api)  # the board's file: code first
         assert {row["code"]: int(row["score"]) for row in api_rows} == api
 
 

@@ -45,6 +45,13 @@ def _csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+def _board_csv(response) -> list[list[str]]:
+    """The board's register CSV: a line naming the day and filters, then the table."""
+    title, *rows = _csv(response)
+    assert len(title) == 1 and title[0].startswith("the register ")
+    return rows
+
+
 def _xlsx(response):
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -67,7 +74,7 @@ def test_exports_need_a_group(client, outsider, final_review, path):
 
 
 def test_register_csv_has_a_header_and_a_row_per_risk(board_client, seed):
-    rows = _csv(board_client.get("/risks/export.csv"))
+    rows = _board_csv(board_client.get("/risks/export.csv"))
 
     assert rows[0] == REGISTER_HEADER
     by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
@@ -86,7 +93,7 @@ def test_register_csv_has_a_header_and_a_row_per_risk(board_client, seed):
 def test_register_csv_honours_filters_and_neutralises_formulas(board_client):
     RiskFactory(code="T1", title="=HYPERLINK(evil)", category="security")
     RiskFactory(code="T2", category="financial")
-    rows = _csv(board_client.get("/risks/export.csv?category=security"))
+    rows = _board_csv(board_client.get("/risks/export.csv?category=security"))
     assert [row[0] for row in rows[1:]] == ["T1"]
     assert rows[1][1] == "'=HYPERLINK(evil)"
     assert (
@@ -149,7 +156,7 @@ HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(
 
 
 def test_the_page_csv_and_the_api_csv_share_their_columns(board_client, auditor, client, seed):
-    board = _csv(board_client.get("/risks/export.csv?ordering=code"))
+    board = _board_csv(board_client.get("/risks/export.csv?ordering=code"))
     client.force_login(auditor)
     api = client.get("/api/v1/risks/?format=csv")
     machine = list(csv.reader(io.StringIO(b"".join(api.streaming_content).decode())))
@@ -161,7 +168,7 @@ def test_the_page_csv_and_the_api_csv_share_their_columns(board_client, auditor,
 
 def test_an_empty_board_csv_reads_in_pandas_with_its_header(board_client):
     response = board_client.get("/risks/export.csv?category=security")
-    frame = pd.read_csv(io.BytesIO(b"".join(response.streaming_content)))
+    frame = pd.read_csv(io.BytesIO(b"".join(response.streaming_content)), header=1)
     assert frame.empty and list(frame.columns) == REGISTER_HEADER
 
 
@@ -170,6 +177,7 @@ def test_board_files_neutralise_formulas(board_client):
     RiskFactory(code="H2", title=HOSTILE[3], owner="\tTab", statement="\rCR")
     frame = pd.read_csv(
         io.BytesIO(b"".join(board_client.get("/risks/export.csv").streaming_content)),
+        header=1,
         dtype=str,
         keep_default_na=False,
     )
@@ -222,7 +230,8 @@ def test_board_files_name_their_filters(board_client):
     disposition = response["Content-Disposition"]
     assert disposition.endswith('--category-security--status-open.csv"')
     rows = _csv(response)
-    assert rows[0] == REGISTER_HEADER  # the first line is the header, always
+    assert rows[0] == ["the register today; Filters: Category: Security; Status: Open"]
+    assert rows[1] == REGISTER_HEADER  # the header comes right under the filters
     unfiltered = board_client.get("/risks/export.xlsx")
     assert unfiltered["X-Filters"] == "Filters: none (every risk on the register)"
     assert unfiltered["Content-Disposition"].endswith(f'risk-register-{localdate()}.xlsx"')

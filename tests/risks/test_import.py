@@ -28,7 +28,8 @@ def exported(staff_client, seed) -> list[dict]:
     `_write_csv` writes it back under the board's human headers."""
     response = staff_client.get("/risks/export.csv")
     assert response.status_code == HTTPStatus.OK
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    title, text = b"".join(response.streaming_content).decode("utf-8-sig").split("\r\n", 1)
+    assert title == "the register today; Filters: none (every risk on the register)"
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == list(HEADER.values())
     return [{NAME[header]: value for header, value in row.items()} for row in rows]
