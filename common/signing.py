@@ -74,7 +74,7 @@ def _load(path: Path | None, create: bool) -> Ed25519PrivateKey:
     if path is None:
         raise ImproperlyConfigured(
             f"Set {KEY_SETTING} to an Ed25519 private key (PEM): the trigger log is signed "
-            "with it. Create one with `python manage.py create_trigger_log_key PATH`."
+            "with it. Create one with `.venv/bin/python manage.py create_trigger_log_key PATH`."
         )
     if create and not path.exists():
         try:
@@ -138,7 +138,7 @@ def signing_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"{KEY_SETTING} is not set, and DEBUG is off: the trigger log cannot be signed.",
-                hint="Create a key with `python manage.py create_trigger_log_key PATH` and set "
+                hint="Create a key with `.venv/bin/python manage.py create_trigger_log_key PATH` and set "
                 f"{KEY_SETTING}=PATH. Keep the file outside the database and its backups.",
                 id="common.E001",
             )
