@@ -138,8 +138,8 @@ def signing_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"{KEY_SETTING} is not set, and DEBUG is off: the trigger log cannot be signed.",
-                hint="Create a key with `.venv/bin/python manage.py create_trigger_log_key PATH` and set "
-                f"{KEY_SETTING}=PATH. Keep the file outside the database and its backups.",
+                hint="Create a key with `.venv/bin/python manage.py create_trigger_log_key PATH` "
+                f"and set {KEY_SETTING}=PATH. Keep the file outside the database and its backups.",
                 id="common.E001",
             )
         ]
