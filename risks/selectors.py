@@ -23,6 +23,7 @@ from risks.models import (
     Assessment,
     Axis,
     BoardReview,
+    Indicator,
     IndicatorBreach,
     MitigationAction,
     NotificationFailure,
@@ -170,6 +171,50 @@ def breaches_open_on(
         return breaches.filter(status=IndicatorBreach.Status.OPEN)
     end = end_of_day(on)
     return breaches.filter(detected_at__lte=end).exclude(resolved_at__lte=end)
+
+
+# --- A risk's records as of a day (the API's lists with `as_of`) ----------------------------
+
+
+def mitigations_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every mitigation action as it stood at the end of `as_of`: status, progress, due date,
+    owner, from its change history (`updated_at`, not tracked, reads as the row's time)."""
+    return (
+        rows_as_of(MitigationAction, end_of_day(as_of))
+        .annotate(updated_at=F("history_date"))
+        .select_related("risk", "owner_agency", "key_action")
+    )
+
+
+def indicators_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every key risk indicator as it stood at the end of `as_of`, with the breaches open
+    then (`open_breach_count`)."""
+    breaches = (
+        breaches_open_on(on=as_of)
+        .filter(indicator=OuterRef("id"))
+        .order_by()
+        .values("indicator")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        rows_as_of(Indicator, end_of_day(as_of))
+        .select_related("risk", "metric")
+        .annotate(open_breach_count=Coalesce(Subquery(breaches), 0))
+    )
+
+
+def breaches_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every indicator breach as it stood at the end of `as_of`: open, or resolved by then."""
+    return rows_as_of(IndicatorBreach, end_of_day(as_of)).select_related(
+        "indicator__risk", "indicator__metric", "reading", "resolved_by"
+    )
+
+
+def dated_by(records: QuerySet, field: str, *, as_of: datetime.date) -> QuerySet:
+    """Records that never change once written (assessments, trigger log entries): those
+    whose `field` falls on or before the end of `as_of`."""
+    return records.filter(**{f"{field}__lte": end_of_day(as_of)})
 
 
 # --- Heatmap -----------------------------------------------------------------------------
