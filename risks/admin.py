@@ -33,7 +33,7 @@ from common.admin import (
     form_values,
 )
 from common.versions import StateConflict
-from risks import rules
+from risks import columns, rules
 from risks.admin_import import (
     IMPORT_PERMISSIONS,
     RegisterCSV,
@@ -360,16 +360,10 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
         return self.inlines if obj is not None else (MitigationInline,)
 
     def get_list_display(self, request):
-        return (
-            "code",
-            "title",
-            "owner",
-            "owner_agency",
-            "score",
-            self.rating_column(request),
-            "status",
-            "next_review",
-        )
+        # The register's columns (risks/columns.py ADMIN_LIST); model fields show as the
+        # admin shows them, the derived ones through the methods below.
+        derived = {"rating": self.rating_column(request), "next_review_due": "next_review"}
+        return tuple(derived.get(name, name) for name in columns.ADMIN_LIST)
 
     def rating_column(self, request):
         """A column bound to this request's scale; the same object on every call, as the
@@ -377,7 +371,7 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
         if not hasattr(request, "_rating_column"):
             scale = scale_for(request)
 
-            @admin.display(description="Rating", ordering="score")
+            @admin.display(description=columns.column("rating").header, ordering="score")
             def rating(risk: Risk) -> str:
                 return rating_badge(scale, risk.score)
 
@@ -387,7 +381,7 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
     def get_list_display_links(self, request, list_display):
         return ("code", "title")
 
-    @admin.display(description="Next review", ordering="next_review_due")
+    @admin.display(description=columns.column("next_review_due").header, ordering="next_review_due")
     def next_review(self, risk: Risk) -> str:
         return due_date_display(risk.next_review_due, done=risk.status == Risk.Status.CLOSED)
 

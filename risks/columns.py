@@ -56,6 +56,13 @@ class Column:
     kind: str = TEXT
     choices: dict[str, str] = field(default_factory=dict)
     width: int | None = None
+    # The API's JSON field the column flattens from (`likelihood` for `likelihood_level`): ""
+    # is the column's own name; None, a column of the files only.
+    json: str | None = ""
+
+    @property
+    def json_field(self) -> str | None:
+        return self.name if self.json == "" else self.json
 
     def formatter(self, style: str) -> Callable[[dict, RowContext], object]:
         """A function from (row, context) to the cell in that style."""
@@ -95,13 +102,15 @@ def _field(name: str) -> Callable[[dict, RowContext], object]:
 
 
 def _level_columns(prefix: str, field_name: str, axis: str, human: str) -> tuple[Column, ...]:
+    # In JSON one object, {"level": 4, "label": "Medium-High"}; in the files two columns.
     return (
-        Column(f"{prefix}_level", f"{human} level", _field(field_name), INT, width=10),
+        Column(f"{prefix}_level", f"{human} level", _field(field_name), INT, width=10, json=prefix),
         Column(
             f"{prefix}_label",
             human,
             lambda row, ctx: ctx.scale.label(axis, row[field_name]) or None,
             width=14,
+            json=prefix,
         ),
     )
 
@@ -157,6 +166,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
         "Target rating",
         lambda row, ctx: _band(row["target_score"], ctx),
         width=12,
+        json=None,  # the files' convenience: the API gives target_score, and the scale
     ),
     Column("response", "Response", _field("response"), choices=_choices(Risk.Response.choices)),
     Column("mitigation_strategy", "Mitigation strategy", _field("mitigation_strategy"), LONG_TEXT),
@@ -177,15 +187,55 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("created_at", "Created (UTC)", _field("created_at"), DATETIME),
     Column("updated_at", "Updated (UTC)", _field("updated_at"), DATETIME),
     Column("version", "Version", _field("version"), INT, width=8),
-    Column("links_self", "API record", lambda row, ctx: f"{ctx.links['risk']}{row['code']}/"),
-    Column("links_page", "Page", lambda row, ctx: f"{ctx.links['page']}{row['code']}/"),
-    Column("links_assessments", "API assessments", _link("assessment")),
-    Column("links_mitigations", "API mitigations", _link("mitigationaction")),
-    Column("links_triggers", "API trigger log", _link("triggerentry")),
-    Column("links_indicators", "API indicators", _link("indicator")),
-    Column("links_breaches", "API open breaches", _link("indicatorbreach", "&status=open")),
-    Column("links_history", "API history", _link("history", "&model=risk")),
+    Column(
+        "links_self",
+        "API record",
+        lambda row, ctx: f"{ctx.links['risk']}{row['code']}/",
+        json="links",
+    ),
+    Column(
+        "links_page",
+        "Page",
+        lambda row, ctx: f"{ctx.links['page']}{row['code']}/",
+        json="links",
+    ),
+    Column("links_assessments", "API assessments", _link("assessment"), json="links"),
+    Column("links_mitigations", "API mitigations", _link("mitigationaction"), json="links"),
+    Column("links_triggers", "API trigger log", _link("triggerentry"), json="links"),
+    Column("links_indicators", "API indicators", _link("indicator"), json="links"),
+    Column(
+        "links_breaches",
+        "API open breaches",
+        _link("indicatorbreach", "&status=open"),
+        json="links",
+    ),
+    Column("links_history", "API history", _link("history", "&model=risk"), json="links"),
 )
+
+# A risk in the API's JSON (RiskSerializer): the register's columns, nested where the files
+# flatten (a level's `_level` and `_label`, the `links_`), in the same order. The names are the
+# API's contract (DESIGN.md section 3): a new column adds a field, none is renamed.
+API_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(c.json_field for c in REGISTER_COLUMNS if c.json_field is not None)
+)
+
+# The admin's risk list (risks/admin.py): these register columns, in this order.
+ADMIN_LIST: tuple[str, ...] = (
+    "code",
+    "title",
+    "owner",
+    "owner_agency",
+    "score",
+    "rating",
+    "status",
+    "next_review_due",
+)
+
+
+def column(name: str) -> Column:
+    """The register column called `name`."""
+    return next(c for c in REGISTER_COLUMNS if c.name == name)
+
 
 # What the rows read from the database; many-to-many lists are added a chunk at a time.
 VALUES = (

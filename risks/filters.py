@@ -25,7 +25,16 @@ from risks.models import (
     Risk,
     TriggerEntry,
 )
-from risks.selectors import BASES, heatmap_risks, risk_link_filter, risk_list
+from risks.selectors import (
+    BASES,
+    breaches_as_of,
+    dated_by,
+    heatmap_risks,
+    indicators_as_of,
+    mitigations_as_of,
+    risk_link_filter,
+    risk_list,
+)
 from roadmap.models import Agency, Phase
 
 
@@ -192,7 +201,34 @@ class RiskFilter(filters.FilterSet):
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
 
-class _LogFilter(filters.FilterSet):
+class AsOfFilterSet(filters.FilterSet):
+    """A list of the register's records that `as_of=D` shows as they stood at the end of day
+    D (UTC), as the risks list does: `past(queryset, day)` gives those rows (from the change
+    history, or the dated records up to then), and the other filters apply to them."""
+
+    as_of = filters.DateFilter(
+        label="As of (YYYY-MM-DD)",
+        method="keep_as_of",
+        help_text="YYYY-MM-DD: the records as they stood at the end of that day (UTC): those "
+        "written later are left out, changed ones show their state of that day (from the "
+        "change history); the other filters apply to that state.",
+    )
+
+    def keep_as_of(self, queryset, name, value):
+        # Read by filter_queryset, not a row filter.
+        return queryset
+
+    def past(self, queryset, day: datetime.date):
+        raise NotImplementedError
+
+    def filter_queryset(self, queryset):
+        day = self.form.cleaned_data.get("as_of")
+        if day is not None:
+            queryset = self.past(queryset, day)
+        return super().filter_queryset(queryset)
+
+
+class _LogFilter(AsOfFilterSet):
     """Risk, user and date range: the filters every log shares."""
 
     risk = filters.ModelChoiceFilter(
@@ -209,8 +245,11 @@ class AssessmentFilter(_LogFilter):
         model = Assessment
         fields = ["risk", "user", "after", "before"]
 
+    def past(self, queryset, day):
+        return dated_by(queryset, "assessed_at", as_of=day)  # never changed once recorded
 
-class MitigationFilter(filters.FilterSet):
+
+class MitigationFilter(AsOfFilterSet):
     risk = filters.ModelChoiceFilter(queryset=Risk.objects.all(), to_field_name="code")
     owner_agency = filters.ModelChoiceFilter(queryset=Agency.objects.all(), to_field_name="code")
     status = filters.ChoiceFilter(choices=MitigationAction.Status.choices)
@@ -220,6 +259,9 @@ class MitigationFilter(filters.FilterSet):
     class Meta:
         model = MitigationAction
         fields = ["risk", "owner_agency", "status", "due_before", "due_after"]
+
+    def past(self, queryset, day):
+        return mitigations_as_of(as_of=day).order_by("due_date", "id")
 
 
 class HeatmapFilter(filters.FilterSet):
@@ -277,6 +319,9 @@ class TriggerFilter(_LogFilter):
         model = TriggerEntry
         fields = ["risk", "user", "kind", "after", "before"]
 
+    def past(self, queryset, day):
+        return dated_by(queryset, "recorded_at", as_of=day)  # append-only
+
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
@@ -302,8 +347,11 @@ class IndicatorFilter(_LogFilter):
     def filter_active(self, queryset, name, value: str):
         return queryset if value in (None, "") else queryset.filter(active=value == "true")
 
+    def past(self, queryset, day):
+        return indicators_as_of(as_of=day).order_by("risk__code", "id")
 
-class BreachFilter(filters.FilterSet):
+
+class BreachFilter(AsOfFilterSet):
     risk = filters.ModelChoiceFilter(
         field_name="indicator__risk",
         queryset=Risk.objects.all(),
@@ -319,6 +367,9 @@ class BreachFilter(filters.FilterSet):
     class Meta:
         model = IndicatorBreach
         fields = ["risk", "indicator", "metric", "status", "after", "before"]
+
+    def past(self, queryset, day):
+        return breaches_as_of(as_of=day).order_by("-detected_at", "-id")
 
 
 class ReviewFilter(filters.FilterSet):

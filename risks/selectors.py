@@ -23,6 +23,7 @@ from risks.models import (
     Assessment,
     Axis,
     BoardReview,
+    Indicator,
     IndicatorBreach,
     MitigationAction,
     NotificationFailure,
@@ -170,6 +171,50 @@ def breaches_open_on(
         return breaches.filter(status=IndicatorBreach.Status.OPEN)
     end = end_of_day(on)
     return breaches.filter(detected_at__lte=end).exclude(resolved_at__lte=end)
+
+
+# --- A risk's records as of a day (the API's lists with `as_of`) ----------------------------
+
+
+def mitigations_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every mitigation action as it stood at the end of `as_of`: status, progress, due date,
+    owner, from its change history (`updated_at`, not tracked, reads as the row's time)."""
+    return (
+        rows_as_of(MitigationAction, end_of_day(as_of))
+        .annotate(updated_at=F("history_date"))
+        .select_related("risk", "owner_agency", "key_action")
+    )
+
+
+def indicators_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every key risk indicator as it stood at the end of `as_of`, with the breaches open
+    then (`open_breach_count`)."""
+    breaches = (
+        breaches_open_on(on=as_of)
+        .filter(indicator=OuterRef("id"))
+        .order_by()
+        .values("indicator")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        rows_as_of(Indicator, end_of_day(as_of))
+        .select_related("risk", "metric")
+        .annotate(open_breach_count=Coalesce(Subquery(breaches), 0))
+    )
+
+
+def breaches_as_of(*, as_of: datetime.date) -> QuerySet:
+    """Every indicator breach as it stood at the end of `as_of`: open, or resolved by then."""
+    return rows_as_of(IndicatorBreach, end_of_day(as_of)).select_related(
+        "indicator__risk", "indicator__metric", "reading", "resolved_by"
+    )
+
+
+def dated_by(records: QuerySet, field: str, *, as_of: datetime.date) -> QuerySet:
+    """Records that never change once written (assessments, trigger log entries): those
+    whose `field` falls on or before the end of `as_of`."""
+    return records.filter(**{f"{field}__lte": end_of_day(as_of)})
 
 
 # --- Heatmap -----------------------------------------------------------------------------
@@ -895,7 +940,8 @@ class MetricProgress:
 
 @dataclass
 class Dashboard:
-    today: datetime.date
+    today: datetime.date  # the day shown: today, or the `as_of` day
+    as_of: datetime.date | None
     scale: Scale
     top_risks: list[Risk]
     above_appetite: list[Risk]
@@ -920,41 +966,72 @@ class Dashboard:
         return bool(self.acceptances_expired or self.breaches)
 
 
-def acceptances_to_notice(*, today: datetime.date) -> QuerySet[RiskAcceptance]:
+def acceptances_to_notice(
+    *, today: datetime.date, as_of: datetime.date | None = None
+) -> QuerySet[RiskAcceptance]:
     """Acceptances expired or expiring within ACCEPTANCE_NOTICE_DAYS of `today`, of open risks
     still answered by acceptance. Only a risk's latest acceptance counts: a renewal supersedes
-    the one before it."""
+    the one before it. With `as_of` (the dashboard of a past day, `today` being that day): the
+    acceptances given by then, of risks open and answered by acceptance in their state of that
+    day, each with that day's score (`rating_score`)."""
     later = RiskAcceptance.objects.filter(
         risk=OuterRef("risk"), expires_on__gt=OuterRef("expires_on")
     )
-    return (
-        RiskAcceptance.objects.filter(
-            expires_on__lte=today + datetime.timedelta(days=ACCEPTANCE_NOTICE_DAYS),
-            risk__response=Risk.Response.ACCEPT,
+    acceptances = RiskAcceptance.objects.filter(
+        expires_on__lte=today + datetime.timedelta(days=ACCEPTANCE_NOTICE_DAYS)
+    )
+    if as_of is None:
+        acceptances = acceptances.filter(risk__response=Risk.Response.ACCEPT).exclude(
+            risk__status=Risk.Status.CLOSED
         )
-        .exclude(risk__status=Risk.Status.CLOSED)
-        .exclude(Exists(later))
+        score = F("risk__score")
+    else:
+        given = {"accepted_on__lte": as_of}
+        acceptances = acceptances.filter(**given)
+        later = later.filter(**given)
+        then = risks_as_of(as_of=as_of).filter(id=OuterRef("risk_id"))
+        acceptances = acceptances.filter(
+            Exists(then.filter(response=Risk.Response.ACCEPT).exclude(status=Risk.Status.CLOSED))
+        )
+        score = Subquery(then.values("score")[:1])
+    return (
+        acceptances.exclude(Exists(later))
+        .annotate(rating_score=score)
         .select_related("risk__owner_agency", "review")
         .order_by("expires_on", "risk__code")
     )
 
 
-def dashboard(*, today: datetime.date | None = None) -> Dashboard:
+def dashboard(
+    *, today: datetime.date | None = None, as_of: datetime.date | None = None
+) -> Dashboard:
     """Everything on the board's front page in a fixed number of queries, however many risks,
-    assessments, breaches or acceptances there are: each list is one query (plus a count)."""
-    today = today or timezone.localdate()
+    assessments, breaches or acceptances there are: each list is one query (plus a count).
+
+    With `as_of`, the page as it stood at the end of that day: the register's rows from the
+    change history (risks_as_of), and every dated record (assessments, trigger log entries,
+    breaches, acceptances, readings, reviews, failed deliveries) up to then."""
+    today = as_of or today or timezone.localdate()
+    end = end_of_day(as_of) if as_of is not None else None
     scale = rating_scale()
-    open_risks = risks_on_register().select_related("owner_agency").order_by("-score", "code")
+    open_risks = (
+        risk_list(as_of=as_of).exclude(status=Risk.Status.CLOSED)
+        if as_of is not None
+        else risks_on_register().select_related("owner_agency").order_by("-score", "code")
+    )
 
     appetite = scale.appetite_score
-    above = open_risks.filter(score__gt=appetite) if appetite is not None else Risk.objects.none()
+    above = open_risks.filter(score__gt=appetite) if appetite is not None else open_risks.none()
     overdue = (
         open_risks.filter(rules.overdue_q(today))
-        .annotate(reminded=reminded_since_due())
+        .annotate(reminded=reminded_since_due(on=as_of))
         .order_by("next_review_due", "code")
     )
 
-    latest_entry = TriggerEntry.objects.filter(risk=OuterRef("pk")).order_by("-sequence")
+    # `id`, not `pk`: a row of the past is a history row whose risk is its `id`.
+    latest_entry = TriggerEntry.objects.filter(risk=OuterRef("id")).order_by("-sequence")
+    if end is not None:
+        latest_entry = latest_entry.filter(recorded_at__lte=end)
     contingencies = open_risks.filter(status=Risk.Status.CONTINGENCY_ACTIVE).annotate(
         trigger_reason=Subquery(latest_entry.values("reason")[:1]),
         trigger_at=Subquery(latest_entry.values("recorded_at")[:1]),
@@ -962,25 +1039,40 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
     )
 
     # The previous assessment of the same risk, read only for the ten rows shown.
-    assessments = with_previous_rating(
-        Assessment.objects.select_related("risk", "assessed_by")
-    ).order_by("-assessed_at", "-id")[:DASHBOARD_TOP]
+    assessed = Assessment.objects.select_related("risk", "assessed_by")
+    if end is not None:
+        assessed = assessed.filter(assessed_at__lte=end)
+    assessments = with_previous_rating(assessed).order_by("-assessed_at", "-id")[:DASHBOARD_TOP]
 
     latest_reading = MetricReading.objects.filter(metric=OuterRef("pk")).order_by(
         "-observed_on", "-id"
     )
+    if end is not None:
+        latest_reading = latest_reading.filter(observed_on__lte=as_of, recorded_at__lte=end)
     metrics = Metric.objects.annotate(
         reading_value=Subquery(latest_reading.values("value")[:1]),
         reading_on=Subquery(latest_reading.values("observed_on")[:1]),
     ).prefetch_related(Prefetch("targets", queryset=MetricTarget.objects.order_by("year")))
     year = programme_year(today)
 
-    breaches = open_breaches()
+    if as_of is None:
+        breaches = open_breaches()
+    else:
+        breaches = (
+            breaches_open_on(on=as_of)
+            .select_related("indicator__risk", "indicator__metric", "reading")
+            .order_by("-detected_at", "-id")
+        )
 
-    acceptances = list(acceptances_to_notice(today=today))
+    acceptances = list(acceptances_to_notice(today=today, as_of=as_of))
+
+    undelivered = NotificationFailure.objects.select_related("entry__risk")
+    if end is not None:
+        undelivered = undelivered.filter(failed_at__lte=end)
 
     return Dashboard(
         today=today,
+        as_of=as_of,
         scale=scale,
         top_risks=list(open_risks[:DASHBOARD_TOP]),
         above_appetite=list(above[:DASHBOARD_LIMIT]),
@@ -1007,11 +1099,9 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
         breaches_total=breaches.count(),
         acceptances_expired=[a for a in acceptances if a.expires_on <= today],
         acceptances_expiring=[a for a in acceptances if a.expires_on > today],
-        latest_review=review_latest_final(),
-        undelivered=list(
-            NotificationFailure.objects.select_related("entry__risk")[:DASHBOARD_LIMIT]
-        ),
-        reminders_failed=list(reminders_undelivered(today=today)[:DASHBOARD_LIMIT]),
+        latest_review=review_latest_final(before=end),
+        undelivered=list(undelivered[:DASHBOARD_LIMIT]),
+        reminders_failed=list(reminders_undelivered(today=today, until=end)[:DASHBOARD_LIMIT]),
     )
 
 
@@ -1020,12 +1110,13 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
 REMINDER_FAILURES_SHOWN_DAYS = 14
 
 
-def reminded_since_due():
-    """For a risk row: on how many days its owner was reminded of its overdue review, since
-    that review fell due."""
+def reminded_since_due(*, on: datetime.date | None = None):
+    """For a risk row (live, or of the past: its risk is `id`): on how many days its owner was
+    reminded of its overdue review, since that review fell due (and up to `on`)."""
+    reminders = Reminder.objects.filter(sent_on__lte=on) if on else Reminder.objects.all()
     reminders = (
-        Reminder.objects.filter(
-            risk=OuterRef("pk"),
+        reminders.filter(
+            risk=OuterRef("id"),
             kind=Reminder.Kind.REVIEW_OVERDUE,
             status=Reminder.Status.SENT,
             due_on=OuterRef("next_review_due"),
@@ -1038,17 +1129,21 @@ def reminded_since_due():
     return Coalesce(Subquery(reminders), 0)
 
 
-def reminders_undelivered(*, today: datetime.date) -> QuerySet[Reminder]:
+def reminders_undelivered(
+    *, today: datetime.date, until: datetime.datetime | None = None
+) -> QuerySet[Reminder]:
     """Failed reminders of the last two weeks that no later send made good (to the same
-    recipient; or to anyone, for an item that had nobody to go to), newest first."""
-    later_sent = Reminder.objects.filter(
+    recipient; or to anyone, for an item that had nobody to go to), newest first; with
+    `until`, as it stood then."""
+    reminders = Reminder.objects.filter(sent_at__lte=until) if until else Reminder.objects.all()
+    later_sent = reminders.filter(
         status=Reminder.Status.SENT,
         kind=OuterRef("kind"),
         item=OuterRef("item"),
         sent_at__gt=OuterRef("sent_at"),
     )
     return (
-        Reminder.objects.filter(
+        reminders.filter(
             status=Reminder.Status.FAILED,
             sent_on__gte=today - datetime.timedelta(days=REMINDER_FAILURES_SHOWN_DAYS),
         )

@@ -317,6 +317,26 @@ def _risk_status_set(*, risk: Risk, status: str, entry: TriggerEntry, user) -> N
     risk.save()
 
 
+def _contingency_opening(
+    *, risk: Risk, needs_active: bool, expected_version: int | None, **text: str
+) -> tuple[Risk, dict[str, str]]:
+    """What every contingency service does first, in this order: check the entry's text (a
+    reason is required), lock the risk's row (the status that counts is the one read under
+    the lock, not the caller's copy), check the version the caller started from (when it
+    names one), and refuse a state the action does not apply to. Nothing is written."""
+    text = _entry_text(**text)
+    locked = _risk_locked(risk)
+    version_check(locked, expected_version)
+    active = locked.status == Risk.Status.CONTINGENCY_ACTIVE
+    if needs_active and not active:
+        raise StateConflict(f"No contingency is active for {locked.code}.")
+    if not needs_active and active:
+        raise StateConflict(f"The contingency for {locked.code} is already active.")
+    if not needs_active and locked.status == Risk.Status.CLOSED:
+        raise StateConflict(f"{locked.code} is closed: its contingency cannot be invoked.")
+    return locked, text
+
+
 @transaction.atomic
 def contingency_invoke(
     *,
@@ -326,16 +346,18 @@ def contingency_invoke(
     evidence: str = "",
     actions_taken: str = "",
     authorised_by: str = "",
+    expected_version: int | None = None,
 ) -> TriggerEntry:
     """Put the risk's contingency plan into effect and resolve the breaches that flagged it."""
-    text = _entry_text(
-        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    locked, text = _contingency_opening(
+        risk=risk,
+        needs_active=False,
+        expected_version=expected_version,
+        reason=reason,
+        evidence=evidence,
+        actions_taken=actions_taken,
+        authorised_by=authorised_by,
     )
-    locked = _risk_locked(risk)
-    if locked.status == Risk.Status.CONTINGENCY_ACTIVE:
-        raise StateConflict(f"The contingency for {locked.code} is already active.")
-    if locked.status == Risk.Status.CLOSED:
-        raise StateConflict(f"{locked.code} is closed: its contingency cannot be invoked.")
     entry = _entry_append(risk=locked, user=user, kind=TriggerEntry.Kind.INVOKED, text=text)
     _risk_status_set(risk=locked, status=Risk.Status.CONTINGENCY_ACTIVE, entry=entry, user=user)
     for breach in IndicatorBreach.objects.select_for_update(of=("self",)).filter(
@@ -351,13 +373,6 @@ def contingency_invoke(
     return entry
 
 
-def _active_contingency(risk: Risk) -> Risk:
-    locked = _risk_locked(risk)
-    if locked.status != Risk.Status.CONTINGENCY_ACTIVE:
-        raise StateConflict(f"No contingency is active for {locked.code}.")
-    return locked
-
-
 @transaction.atomic
 def contingency_update(
     *,
@@ -367,12 +382,18 @@ def contingency_update(
     evidence: str = "",
     actions_taken: str = "",
     authorised_by: str = "",
+    expected_version: int | None = None,
 ) -> TriggerEntry:
     """Record progress while the contingency is active; the risk's status does not change."""
-    text = _entry_text(
-        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    locked, text = _contingency_opening(
+        risk=risk,
+        needs_active=True,
+        expected_version=expected_version,
+        reason=reason,
+        evidence=evidence,
+        actions_taken=actions_taken,
+        authorised_by=authorised_by,
     )
-    locked = _active_contingency(risk)
     return _entry_append(risk=locked, user=user, kind=TriggerEntry.Kind.UPDATE, text=text)
 
 
@@ -385,12 +406,18 @@ def contingency_stand_down(
     evidence: str = "",
     actions_taken: str = "",
     authorised_by: str = "",
+    expected_version: int | None = None,
 ) -> TriggerEntry:
     """End the active contingency and return the risk to its status before the invocation."""
-    text = _entry_text(
-        reason=reason, evidence=evidence, actions_taken=actions_taken, authorised_by=authorised_by
+    locked, text = _contingency_opening(
+        risk=risk,
+        needs_active=True,
+        expected_version=expected_version,
+        reason=reason,
+        evidence=evidence,
+        actions_taken=actions_taken,
+        authorised_by=authorised_by,
     )
-    locked = _active_contingency(risk)
     invoked = (
         locked.trigger_entries.filter(kind=TriggerEntry.Kind.INVOKED).order_by("-sequence").first()
     )

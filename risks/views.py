@@ -100,7 +100,19 @@ class FinaliseForm(forms.Form):
 @require_GET
 @view_register
 def dashboard(request):
-    return render(request, "risks/dashboard.html", {"board": selectors.dashboard()})
+    when = AsOfForm(request.GET)
+    if not when.is_valid():
+        return HttpResponse(when.errors.as_text(), status=HTTPStatus.BAD_REQUEST)
+    as_of = when.cleaned_data["as_of"]
+    return render(
+        request,
+        "risks/dashboard.html",
+        {
+            "board": selectors.dashboard(as_of=as_of),
+            # Risk pages, the heatmap and the register open on the same day.
+            "as_of_query": f"?as_of={as_of.isoformat()}" if as_of else "",
+        },
+    )
 
 
 @require_GET

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from risks import rules
+from risks import columns, rules
 from risks.history import TRACKED
 from risks.models import (
     MAX_LEVEL,
@@ -110,45 +110,8 @@ class RiskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Risk
-        fields = [
-            "code",
-            "title",
-            "statement",
-            "category",
-            "status",
-            "owner",
-            "owner_agency",
-            "supporting_agencies",
-            "phases",
-            "key_actions",
-            "likelihood",
-            "impact",
-            "score",
-            "rating",
-            "above_appetite",
-            "confidence",
-            "last_assessed_at",
-            "inherent_likelihood",
-            "inherent_impact",
-            "target_likelihood",
-            "target_impact",
-            "target_score",
-            "response",
-            "mitigation_strategy",
-            "contingency_plan",
-            "trigger_conditions",
-            "review_frequency_days",
-            "next_review_due",
-            "review_overdue",
-            "closure_reason",
-            "closed_by",
-            "closed_at",
-            "open_breaches",
-            "created_at",
-            "updated_at",
-            "version",
-            "links",
-        ]
+        # The register's columns, defined once (risks/columns.py), as JSON fields.
+        fields = list(columns.API_FIELDS)
 
     def get_rating(self, risk: Risk) -> str | None:
         band = scale_from(self.context).band_for(risk.score)

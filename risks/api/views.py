@@ -114,6 +114,27 @@ CONTINGENCY_RESPONSES = {
 }
 
 
+def contingency_action(name: str, write, doc: str):
+    """One of the risk's contingency actions (POST /risks/{code}/<name with dashes>/): the
+    same permission, input, answers and schema for each; `write` is its service."""
+
+    def record(self, request, code=None):
+        return self.contingency_record(request, write)
+
+    record.__name__ = record.__qualname__ = name  # DRF routes and names the action by it
+    record.__doc__ = doc
+    decorate = action(
+        detail=True,
+        methods=["post"],
+        url_path=name.replace("_", "-"),
+        permission_classes=[requires("risks.add_triggerentry")],
+        filter_backends=[],
+    )
+    return extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)(
+        decorate(record)
+    )
+
+
 AS_OF = OpenApiParameter(
     "as_of",
     OpenApiTypes.DATE,
@@ -229,50 +250,30 @@ class RiskViewSet(
         risk = self.get_queryset().get(pk=risk.pk)
         return RiskSerializer(risk, context=self.get_serializer_context()).data
 
-    def _contingency(self, request, write):
+    def contingency_record(self, request, write):
         risk = self.get_object()
         serializer = ContingencySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = write(risk=risk, user=request.user, **serializer.validated_data)
         return Response(ContingencyEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="invoke-contingency",
-        permission_classes=[requires("risks.add_triggerentry")],
-        filter_backends=[],
-    )
-    def invoke_contingency(self, request, code=None):
+    invoke_contingency = contingency_action(
+        "invoke_contingency",
+        services.contingency_invoke,
         """Put the risk's contingency plan into effect: a trigger log entry (`invoked`), the
-        risk becomes `contingency_active` and its open indicator breaches are resolved."""
-        return self._contingency(request, services.contingency_invoke)
-
-    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="contingency-update",
-        permission_classes=[requires("risks.add_triggerentry")],
-        filter_backends=[],
+        risk becomes `contingency_active` and its open indicator breaches are resolved.""",
     )
-    def contingency_update(self, request, code=None):
-        """Record progress while the contingency is active (an `update` entry)."""
-        return self._contingency(request, services.contingency_update)
-
-    @extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="stand-down",
-        permission_classes=[requires("risks.add_triggerentry")],
-        filter_backends=[],
+    contingency_update = contingency_action(
+        "contingency_update",
+        services.contingency_update,
+        """Record progress while the contingency is active (an `update` entry).""",
     )
-    def stand_down(self, request, code=None):
+    stand_down = contingency_action(
+        "stand_down",
+        services.contingency_stand_down,
         """End the active contingency (a `stood_down` entry); the risk returns to the status it
-        had before the invocation."""
-        return self._contingency(request, services.contingency_stand_down)
+        had before the invocation.""",
+    )
 
 
 class AssessmentViewSet(

@@ -102,3 +102,29 @@ def test_as_of_rows_flow_through_the_columns(staff_member, client, auditor, boar
     assert (cells["Owner"], cells["Score"], cells["Rating"]) == ("Ann", 4, "Low")
     assert human["Above appetite"] == "No" and cells["Above appetite"] is False
     assert len(machine) == len(human) == len(cells) == len(columns.REGISTER_COLUMNS)
+
+
+# DESIGN.md section 3 and every client rely on these names: the columns may grow, not change.
+API_CONTRACT = [
+    "code", "title", "statement", "category", "status", "owner", "owner_agency",
+    "supporting_agencies", "phases", "key_actions", "likelihood", "impact", "score", "rating",
+    "above_appetite", "confidence", "last_assessed_at", "inherent_likelihood",
+    "inherent_impact", "target_likelihood", "target_impact", "target_score", "response",
+    "mitigation_strategy", "contingency_plan", "trigger_conditions", "review_frequency_days",
+    "next_review_due", "review_overdue", "closure_reason", "closed_by", "closed_at",
+    "open_breaches", "created_at", "updated_at", "version", "links",
+]  # fmt: skip
+
+
+def test_the_json_fields_come_from_the_columns_and_keep_their_names():
+    assert list(RiskSerializer.Meta.fields) == list(columns.API_FIELDS) == API_CONTRACT
+    assert list(RiskSerializer().fields) == API_CONTRACT
+
+
+def test_the_admin_list_shows_register_columns_with_their_headers(client, staff_member):
+    RiskFactory(code="X1")
+    client.force_login(staff_member)
+    html = client.get("/admin/risks/risk/").content.decode()
+    assert set(columns.ADMIN_LIST) <= {c.name for c in columns.REGISTER_COLUMNS}
+    for name in ("rating", "next_review_due", "owner_agency"):
+        assert f">{columns.column(name).header}<" in html

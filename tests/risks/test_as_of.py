@@ -9,11 +9,13 @@ from http import HTTPStatus
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from risks.models import Risk
 from risks.services import risk_assess, risk_close, risk_create, risk_update
-from tests.factories import AgencyFactory
+from tests.factories import AgencyFactory, RiskFactory, TriggerEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,52 @@ def test_a_seeded_risk_has_a_baseline_and_a_title_edit_changes_one_field(seed, s
     risk_update(risk=risk, user=staff_member, title="Renamed")
     latest = risk.history.first()
     assert [c.field for c in latest.diff_against(latest.prev_record).changes] == ["title"]
+
+
+def test_dashboard_as_of_shows_the_register_of_that_day(story, client, board_member):
+    client.force_login(board_member)
+
+    def board(day):
+        response = client.get("/", {"as_of": day})
+        assert response.status_code == HTTPStatus.OK
+        return response.context["board"]
+
+    day2 = board("2026-03-02")
+    assert [(r.code, r.score) for r in day2.top_risks] == [("X1", 4)]
+    assert (day2.today, day2.above_appetite_total) == (datetime.date(2026, 3, 2), 0)
+    assert [c.assessment.risk.code for c in day2.rating_changes] == ["X1"]
+    day4 = board("2026-03-04")
+    assert [(r.code, r.score) for r in day4.top_risks] == [("X1", 25), ("Y1", 9)]
+    assert [r.code for r in day4.above_appetite] == ["X1"]
+    assert [r.owner for r in day4.top_risks] == ["Bob", "Cy"]
+    assert [r.code for r in board("2026-03-06").top_risks] == ["Y1"]  # X1 closed on day 5
+    assert board("2026-02-28").top_risks == []
+    html = client.get("/", {"as_of": "2026-03-04"}).content.decode()
+    assert 'href="/risks/X1/?as_of=2026-03-04"' in html
+
+
+def test_dashboard_refuses_a_bad_as_of(story, client, board_member):
+    client.force_login(board_member)
+    for bad in ("2026-02-30", "yesterday", "2026-3"):
+        assert client.get("/", {"as_of": bad}).status_code == HTTPStatus.BAD_REQUEST
+    assert client.post("/?as_of=2026-03-04").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_dashboard_as_of_queries_do_not_grow_with_the_register(
+    story, client, board_member, staff_member
+):
+    client.force_login(board_member)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/", {"as_of": "2026-03-04"}).status_code == HTTPStatus.OK
+        return len(captured)
+
+    few = queries()
+    with time_machine.travel(DAY3, tick=False):
+        for risk in RiskFactory.create_batch(12, next_review_due=datetime.date(2026, 1, 1)):
+            risk_assess(risk=risk, likelihood=5, impact=4, rationale="Worse.", user=staff_member)
+            TriggerEntryFactory(risk=risk, recorded_by=staff_member)
+    board = client.get("/", {"as_of": "2026-03-04"}).context["board"]
+    assert (len(board.top_risks), len(board.contingencies)) == (10, 12)
+    assert queries() == few

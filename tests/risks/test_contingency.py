@@ -199,3 +199,16 @@ def test_simultaneous_invocations_give_exactly_one_entry(monkeypatch, staff_memb
 
     assert sorted(outcomes) == ["conflict", "invoked"]
     assert TriggerEntry.objects.filter(risk=risk).count() == 1
+
+
+@pytest.mark.parametrize("write", [contingency_invoke, contingency_update, contingency_stand_down])
+def test_a_stale_version_is_refused_before_the_state_and_writes_nothing(risk, staff_member, write):
+    if write is not contingency_invoke:
+        contingency_invoke(risk=risk, user=staff_member, **TEXT)
+    risk.refresh_from_db()
+    entries = TriggerEntry.objects.count()
+    with pytest.raises(services.StaleEdit):
+        write(risk=risk, user=staff_member, expected_version=risk.version - 1, **TEXT)
+    assert TriggerEntry.objects.count() == entries
+    write(risk=risk, user=staff_member, expected_version=risk.version, **TEXT)  # current: fine
+    assert TriggerEntry.objects.count() == entries + 1

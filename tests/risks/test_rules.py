@@ -12,8 +12,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from openpyxl import load_workbook
 
 from risks import rules
+from risks.importing import register_import
 from risks.models import Risk
 from risks.services import risk_update
 from tests.factories import AgencyFactory, RiskFactory
@@ -171,3 +174,166 @@ def test_heatmap_page_and_api_count_the_same_risks(seed, board_member, client):
         page = client.get(reverse("risks:heatmap"), query).context["grid"]
         api = client.get("/api/v1/heatmap/", query).json()
         assert page.total == api["total"] == (1 if query.get("status") else 4)
+        # The exports: the API's grid as CSV, and the board's workbook (its grid counts what
+        # the heatmap would of the same selection).
+        cells = _csv_rows(client.get("/api/v1/heatmap/", {**query, "format": "csv"}))
+        assert sum(int(cell["count"]) for cell in cells) == api["total"]
+        book = load_workbook(io.BytesIO(client.get(reverse("risks:export-xlsx"), query).content))
+        note = list(book["Current grid"].iter_rows(values_only=True))[1][0]  # under the title
+        assert note.startswith(f"{api['total']} risks")
+
+
+# --- Each rule once more, through the admin, the API and the exports -------------------------
+
+
+def _admin_row(client, code: str) -> str:
+    """The admin risk list's row of `code`, as HTML."""
+    html = client.get(reverse("admin:risks_risk_changelist")).content.decode()
+    return next(row for row in html.split("<tr")[1:] if f">{code}<" in row)
+
+
+def _csv_rows(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _csv(response) -> dict[str, dict]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = csv.DictReader(io.StringIO(text))
+    return {row.get("code") or row["Code"]: row for row in rows}
+
+
+def _xlsx_risks(client) -> dict[str, dict]:
+    book = load_workbook(io.BytesIO(client.get(reverse("risks:export-xlsx")).content))
+    rows = list(book["Risks"].iter_rows(values_only=True))[1:]  # under the filters line
+    header = rows[0]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+
+
+def _faces(client) -> tuple[dict, dict, dict, dict]:
+    """The register through the API's JSON and CSV, and the board's CSV and XLSX."""
+    api = {r["code"]: r for r in client.get("/api/v1/risks/").json()["results"]}
+    api_csv = _csv(client.get("/api/v1/risks/", {"format": "csv"}))
+    return api, api_csv, _csv(client.get(reverse("risks:export-csv"))), _xlsx_risks(client)
+
+
+@pytest.mark.django_db
+def test_score_band_and_appetite_agree_in_admin_api_and_exports(auditor, client):
+    RiskFactory(code="S1", likelihood=4, impact=5)  # 20: Critical, above the appetite of 9
+    RiskFactory(code="S2", likelihood=3, impact=3)  # 9: Moderate, at the appetite
+    client.force_login(auditor)
+    api, api_csv, board_csv, xlsx = _faces(client)
+    for code, score, band, above in (("S1", 20, "Critical", True), ("S2", 9, "Moderate", False)):
+        row = _admin_row(client, code)
+        assert f">{score}<" in row and band in row
+        assert (api[code]["score"], api[code]["rating"], api[code]["above_appetite"]) == (
+            score,
+            band,
+            above,
+        )
+        assert (api_csv[code]["score"], api_csv[code]["rating"]) == (str(score), band)
+        assert api_csv[code]["above_appetite"] == str(above)
+        assert (board_csv[code]["Score"], board_csv[code]["Rating"]) == (str(score), band)
+        assert board_csv[code]["Above appetite"] == ("Yes" if above else "No")
+        assert (xlsx[code]["Score"], xlsx[code]["Rating"], xlsx[code]["Above appetite"]) == (
+            score,
+            band,
+            above,
+        )
+
+
+@pytest.mark.django_db
+def test_next_review_agrees_in_admin_api_and_exports_and_is_typed_nowhere(
+    staff_member, auditor, client
+):
+    risk = RiskFactory(code="NR2")
+    risk_update(risk=risk, user=staff_member, review_frequency_days=7)
+    risk.refresh_from_db()
+    due = risk.last_assessed_at.date() + datetime.timedelta(days=7)
+    client.force_login(staff_member)
+    patch = client.patch(
+        f"/api/v1/risks/{risk.code}/",
+        {"next_review_due": "2099-01-01", "version": risk.version},
+        content_type="application/json",
+    )
+    # Not a field of RiskWriteSerializer: read-only, so ignored like every read-only field.
+    assert patch.status_code == HTTPStatus.OK and patch.json()["next_review_due"] == str(due)
+    risk.refresh_from_db()
+    assert risk.next_review_due == due
+    client.force_login(auditor)
+    api, api_csv, board_csv, xlsx = _faces(client)
+    assert date_format(due) in _admin_row(client, "NR2")
+    assert api["NR2"]["next_review_due"] == api_csv["NR2"]["next_review_due"] == due.isoformat()
+    assert board_csv["NR2"]["Next review due"] == due.isoformat()
+    assert xlsx["NR2"]["Next review due"].date() == due
+
+
+@pytest.mark.django_db
+def test_overdue_agrees_in_the_boards_files(overdue_risk, auditor, client):
+    client.force_login(auditor)
+    _, _, board_csv, xlsx = _faces(client)
+    assert board_csv["OD1"]["Review overdue"] == "Yes" and xlsx["OD1"]["Review overdue"] is True
+
+
+def _import(staff_member, rows: list[list]):
+    return register_import(
+        rows=enumerate(rows, start=1), user=staff_member, source_name="t.csv", dry_run=True
+    )
+
+
+def _exported(client) -> tuple[list[str], dict[str, list]]:
+    text = b"".join(client.get(reverse("risks:export-csv")).streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    return header, {row[0]: row for row in rows}
+
+
+@pytest.mark.django_db
+def test_workflow_statuses_are_refused_by_admin_api_and_import(staff_member, client):
+    risk = RiskFactory(code="W1")
+    client.force_login(staff_member)
+    page = client.get(reverse("admin:risks_risk_change", args=[risk.pk]))
+    offered = {value for value, _ in page.context["adminform"].form.fields["status"].choices}
+    assert offered.isdisjoint(rules.WORKFLOW_STATUSES)
+    for status in sorted(rules.WORKFLOW_STATUSES):
+        api = client.patch(
+            f"/api/v1/risks/{risk.code}/",
+            {"status": status, "version": risk.version},
+            content_type="application/json",
+        )
+        assert api.status_code == HTTPStatus.BAD_REQUEST and "status" in api.json()
+    header, rows = _exported(client)
+    edited = list(rows["W1"])
+    edited[header.index("Status")] = "Closed"
+    report = _import(staff_member, [header, edited])
+    assert [error.column for error in report.errors] == ["Status"]
+    assert Risk.objects.get(code="W1").status == "open"
+
+
+@pytest.mark.django_db
+def test_a_code_the_api_refuses_an_import_refuses(staff_member, client):
+    RiskFactory(code="C1")
+    client.force_login(staff_member)
+    header, rows = _exported(client)
+    new = list(rows["C1"])
+    new[header.index("Code")] = "a/b"
+    new[header.index("Version")] = ""
+    report = _import(staff_member, [header, new])
+    assert report.errors and {error.column for error in report.errors} == {"Code"}
+    assert not Risk.objects.filter(code="a/b").exists()
+
+
+@pytest.mark.django_db
+def test_a_save_without_its_version_is_refused_by_api_and_import(staff_member, client):
+    risk = RiskFactory(code="V2")
+    client.force_login(staff_member)
+    api = client.patch(
+        f"/api/v1/risks/{risk.code}/", {"title": "New"}, content_type="application/json"
+    )
+    assert api.status_code == HTTPStatus.PRECONDITION_REQUIRED
+    header, rows = _exported(client)
+    edited = list(rows["V2"])
+    edited[header.index("Title")] = "New"
+    edited[header.index("Version")] = ""
+    report = _import(staff_member, [header, edited])
+    assert [error.column for error in report.errors] == ["Version"]
+    assert Risk.objects.get(code="V2").title != "New"
