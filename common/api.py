@@ -205,6 +205,26 @@ def stale_payload(exc: StaleEdit, message: str | None = None) -> dict:
     }
 
 
+class RefuseUnknownFields:
+    """Mixed into every serializer that takes input: a body key the serializer does not know is
+    a 400 naming it, never silently dropped (a client sending `next_review_due` must learn it
+    is derived, not believe it was saved). `field_hints` says where such a value comes from."""
+
+    field_hints: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.field_hints.get(name, "Unknown field: nothing takes it here.")]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
 def error_response(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
     return Response({"detail": message}, status=code)
 

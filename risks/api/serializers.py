@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from common.api import RefuseUnknownFields
 from risks import columns, rules
 from risks.history import TRACKED
 from risks.models import (
@@ -178,8 +179,15 @@ class RiskSerializer(serializers.ModelSerializer):
 RERATE = "Change the current rating by posting an assessment to /api/v1/assessments/."
 
 
-class RiskWriteSerializer(serializers.ModelSerializer):
+class RiskWriteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """What Staff send to create or change a risk. A rating change is an assessment."""
+
+    field_hints = {
+        "next_review_due": "Derived, never written: it follows from the last assessment and "
+        "review_frequency_days (or the band's interval).",
+        "score": "Derived: likelihood x impact. " + RERATE,
+        "closed_at": "Set by closing the risk (Close risk in the admin, with a reason).",
+    }
 
     owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all())
     supporting_agencies = serializers.SlugRelatedField(
@@ -250,7 +258,7 @@ class RiskWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     risk = serializers.SlugRelatedField(slug_field="code", queryset=Risk.objects.all())
     assessed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     likelihood = serializers.IntegerField(min_value=MIN_LEVEL, max_value=MAX_LEVEL)
@@ -283,7 +291,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "assessed_at", "assessed_by"]
 
 
-class MitigationSerializer(serializers.ModelSerializer):
+class MitigationSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     risk = serializers.SlugRelatedField(slug_field="code", queryset=Risk.objects.all())
     owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all())
     key_action = serializers.PrimaryKeyRelatedField(
@@ -372,7 +380,7 @@ class HeatmapSerializer(serializers.Serializer):
 # --- Contingencies and the trigger log ------------------------------------------------------
 
 
-class ContingencySerializer(serializers.Serializer):
+class ContingencySerializer(RefuseUnknownFields, serializers.Serializer):
     """What Staff send to invoke, update or stand down a contingency."""
 
     reason = serializers.CharField(max_length=10000, help_text="Why: the trigger condition met.")
@@ -470,7 +478,7 @@ class ChainReportSerializer(serializers.Serializer):
 # --- Key risk indicators ----------------------------------------------------------------------
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     risk = serializers.SlugRelatedField(slug_field="code", queryset=Risk.objects.all())
     metric = serializers.PrimaryKeyRelatedField(queryset=Metric.objects.all())
     metric_name = serializers.CharField(source="metric.name", read_only=True)
@@ -533,7 +541,7 @@ class BreachSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BreachDismissSerializer(serializers.Serializer):
+class BreachDismissSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = serializers.CharField(max_length=10000, help_text="Why the flag is cleared.")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from common.api import RefuseUnknownFields
 from roadmap.models import (
     Agency,
     FundingLine,
@@ -94,7 +95,7 @@ class KeyActionSerializer(serializers.ModelSerializer):
 # Named like the read side, so the schema's request body is PatchedKeyActionRequest and the
 # status choices are one enum.
 @extend_schema_serializer(component_name="KeyAction")
-class KeyActionWriteSerializer(serializers.ModelSerializer):
+class KeyActionWriteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """What Staff may change on a key action (its phase and place in the plan stay)."""
 
     lead_agencies = serializers.SlugRelatedField(
@@ -139,7 +140,7 @@ class MetricReadingSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "metric", "recorded_by"]
 
 
-class MetricReadingInputSerializer(serializers.ModelSerializer):
+class MetricReadingInputSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """A reading Staff record; one that crosses an indicator's threshold flags its risk."""
 
     class Meta:
@@ -186,7 +187,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="Metric")
-class MetricWriteSerializer(serializers.ModelSerializer):
+class MetricWriteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """What Staff may change on a metric's definition; readings have their own endpoint."""
 
     phases = serializers.SlugRelatedField(
