@@ -77,13 +77,12 @@ def history_links_snapshot(history, key: str, objs: list, created: list) -> None
         snapshot.objects.bulk_create(
             [
                 snapshot(
-                    id=link.pk,
-                    history=by_id[getattr(link, f"{own}_id")],
-                    **{f"{own}_id": getattr(link, f"{own}_id")},
-                    **{f"{other}_id": getattr(link, f"{other}_id")},
+                    id=pk,
+                    history=by_id[own_id],
+                    **{f"{own}_id": own_id, f"{other}_id": other_id},
                 )
-                for link in links
-                if getattr(link, f"{own}_id") in by_id
+                for pk, own_id, other_id in links.values_list("pk", f"{own}_id", f"{other}_id")
+                if own_id in by_id
             ],
             batch_size=BATCH,
         )

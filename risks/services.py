@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from common.bulk import rows_update
 from common.calendar import PROGRAMME_START
 from common.history import history_baseline, history_bulk_record, saved_by
 from common.integrity import unique_or_invalid
@@ -275,7 +276,8 @@ class RiskBatch:
             self._checked.add(risk.pk)
 
     def create(self, *, code: str, rationale: str, confidence: str, **fields) -> Risk:
-        """risk_create: a new risk with its first assessment from its rating."""
+        """risk_create: a new risk with its first assessment from its rating. The caller
+        found no risk with `code` (a code saved meanwhile fails the unique index)."""
         if code in self._new_codes:
             raise ValidationError({"code": "Risk with this Code already exists."})
         links = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
@@ -381,9 +383,7 @@ def risk_batch_save(*, batch: RiskBatch) -> None:
         risk.score = rules.score(risk.likelihood, risk.impact)
         bump_version(risk)
         risk.updated_at = now
-    if changed:
-        fields = sorted(batch.fields | {"score", "version", "updated_at"})
-        Risk.objects.bulk_update(changed, fields, batch_size=BULK)
+    rows_update(changed, sorted(batch.fields | {"score", "version", "updated_at"}))
     by_code = {risk.code: risk.pk for risk in batch.new}
     for name in M2M_FIELDS:
         wanted = {
