@@ -28,7 +28,7 @@ def rows_update(objs: Sequence[models.Model], fields: Iterable[str]) -> None:
     # parameter.
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
     table, key = quote(meta.db_table), quote(meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608  # nosec B608 - quoted model names
     params = [
         [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
         + [meta.pk.get_db_prep_save(obj.pk, connection)]
