@@ -9,7 +9,9 @@ import in a fresh process so its memory is its own:
   - edited: every row re-rated and its owner changed (an assessment and an update per risk;
     closed risks, which cannot be re-assessed, get the owner change only);
   - new: every code renamed (a risk created with its first assessment per row);
-  - the same edits on the first 1,000 rows, to compare memory with the 10,000;
+  - mixed: every other row renamed (new), the others edited;
+  - the same edits on the first 1,000 rows, to compare memory with the 10,000 (unchanged
+    and edited);
   - edited XLSX: the workbook's Risks sheet with the same edits.
 Each import runs for real, through risks.importing.register_import, inside an outer
 transaction that is then rolled back, so the database stays as built and runs repeat.
@@ -70,6 +72,8 @@ def _peak_mib() -> float:
 
 
 def _edit(row: dict, scenario: str, number: int) -> dict:
+    if scenario == "mixed":  # every other row new, the others edited
+        scenario = "new" if number % 2 else "edited"
     level = next(h for h in LEVEL_HEADERS if h in row)
     status = "status" if "status" in row else "Status"
     code, version = ("code", "version") if "code" in row else ("Code", "Version")
@@ -226,8 +230,10 @@ def main() -> None:
         plan = [
             ("unchanged", "CSV, the export as it is", None),
             ("unchanged", "CSV, its first 1,000 rows (memory compared)", 1000),
+            ("edited", "CSV, its first 1,000 rows re-rated and owner changed (memory)", 1000),
             ("edited", f"CSV, {first} re-rated and owner changed", some),
             ("new", f"CSV, {first} with new codes: a risk created per row", some),
+            ("mixed", f"CSV, {first}: every other one new, the others edited", some),
         ]
         for scenario, label, limit in plan:
             path = folder / f"{scenario}-{limit or 'all'}.csv"

@@ -59,13 +59,14 @@ def history_baseline(
             created = model.history.bulk_history_create(
                 batch, default_change_reason=reason, default_date=now
             )
-            _links_baseline(history, key, batch, created)
+            history_links_snapshot(history, key, batch, created)
         done += len(batch)
     return done
 
 
-def _links_baseline(history, key: str, objs: list, created: list) -> None:
-    """The many-to-many snapshot each baseline row carries (history with m2m_fields)."""
+def history_links_snapshot(history, key: str, objs: list, created: list) -> None:
+    """The many-to-many snapshot each history row in `created` (one per record of `objs`)
+    carries (history with m2m_fields): one read and one insert per link table."""
     by_id = {getattr(row, key): row for row in created}
     for field in getattr(history, "_history_m2m_fields", []):
         through = field.remote_field.through
@@ -76,16 +77,30 @@ def _links_baseline(history, key: str, objs: list, created: list) -> None:
         snapshot.objects.bulk_create(
             [
                 snapshot(
-                    id=link.pk,
-                    history=by_id[getattr(link, f"{own}_id")],
-                    **{f"{own}_id": getattr(link, f"{own}_id")},
-                    **{f"{other}_id": getattr(link, f"{other}_id")},
+                    id=pk,
+                    history=by_id[own_id],
+                    **{f"{own}_id": own_id, f"{other}_id": other_id},
                 )
-                for link in links
-                if getattr(link, f"{own}_id") in by_id
+                for pk, own_id, other_id in links.values_list("pk", f"{own}_id", f"{other}_id")
+                if own_id in by_id
             ],
             batch_size=BATCH,
         )
+
+
+def history_bulk_record(
+    model: type[models.Model], objs: list, *, update: bool, date: datetime.datetime
+) -> None:
+    """One history row for each of `objs`, saved with `bulk_create`/`bulk_update` (which
+    skip the signals simple-history listens to), with its links' snapshot; the user and
+    reason are the ones `saved_by` set on each. Call after the links are written."""
+    if not objs:
+        return
+    history = model.history.model
+    created = model.history.bulk_history_create(
+        objs, update=update, default_date=date, batch_size=BATCH
+    )
+    history_links_snapshot(history, model._meta.pk.attname, objs, created)
 
 
 def rows_as_of(model: type[models.Model], end: datetime.datetime) -> models.QuerySet:

@@ -31,13 +31,19 @@ def bump_version(instance: models.Model) -> None:
         instance.version = (instance.version or 0) + 1
 
 
-def version_check(instance: models.Model, expected_version: int | None) -> None:
+def version_check(
+    instance: models.Model, expected_version: int | None, *, locked: bool = False
+) -> None:
     """Refuse the edit when the stored version is not the one the editor started from.
 
     Takes a row lock first (PostgreSQL), so two saves of the same version cannot both pass.
-    `expected_version=None` means the caller does not track versions (internal code only).
+    `locked`: the caller has just read `instance` under that lock, so its version is the
+    stored one and a match needs no query. `expected_version=None` means the caller does
+    not track versions (internal code only).
     """
     if expected_version is None or instance.pk is None:
+        return
+    if locked and instance.version == int(expected_version):
         return
     model = type(instance)
     current = model.objects.select_for_update().only("version").get(pk=instance.pk)

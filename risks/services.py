@@ -10,11 +10,12 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from common.bulk import rows_update
 from common.calendar import PROGRAMME_START
-from common.history import history_baseline, saved_by
+from common.history import history_baseline, history_bulk_record, saved_by
 from common.integrity import unique_or_invalid
 from common.services import model_update
-from common.versions import StaleEdit, StateConflict, version_check  # noqa: F401
+from common.versions import StaleEdit, StateConflict, bump_version, version_check  # noqa: F401
 from risks import rules
 from risks.models import (
     Assessment,
@@ -30,13 +31,53 @@ from risks.models import (
     TriggerEntry,
 )
 from risks.notifications import trigger_entry_notify
-from risks.selectors import review_frequency_days
+from risks.selectors import Scale, review_frequency_days
 from risks.trigger_chain import checkpoint_sign, entry_digest
 from roadmap.models import KeyAction, Metric, MetricReading
 
 
-def _next_review(*, risk: Risk, on: datetime.date | None) -> datetime.date | None:
-    return rules.next_review_due(reviewed_on=on, frequency_days=review_frequency_days(risk=risk))
+def _next_review(
+    *, risk: Risk, on: datetime.date | None, scale: Scale | None = None
+) -> datetime.date | None:
+    frequency = review_frequency_days(risk=risk, scale=scale)
+    return rules.next_review_due(reviewed_on=on, frequency_days=frequency)
+
+
+def _assessment_new(
+    *,
+    risk: Risk,
+    likelihood: int,
+    impact: int,
+    rationale: str,
+    user,
+    confidence: str,
+    assessed_at: datetime.datetime | None,
+) -> Assessment:
+    """A re-rating's rules before anything is written (risk_assess and RiskBatch)."""
+    if risk.status == Risk.Status.CLOSED:
+        raise ValidationError("A closed risk cannot be re-assessed.")
+    return Assessment(
+        risk=risk,
+        likelihood=likelihood,
+        impact=impact,
+        rationale=(rationale or "").strip(),
+        confidence=confidence,
+        assessed_by=user,
+        assessed_at=assessed_at or timezone.now(),
+    )
+
+
+RATING_WRITES = ("likelihood", "impact", "score", "confidence", "last_assessed_at")
+
+
+def _rating_apply(*, risk: Risk, assessment: Assessment, scale: Scale | None = None) -> None:
+    """Make `assessment` the risk's current rating, in memory; its next review follows."""
+    risk.likelihood = assessment.likelihood
+    risk.impact = assessment.impact
+    risk.score = rules.score(assessment.likelihood, assessment.impact)
+    risk.confidence = assessment.confidence
+    risk.last_assessed_at = assessment.assessed_at
+    risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date(), scale=scale)
 
 
 @transaction.atomic
@@ -59,36 +100,29 @@ def risk_assess(
     the risk's history row says (e.g. an import names its file and user)."""
     caller_copy = risk
     risk = Risk.objects.select_for_update().get(pk=risk.pk)
-    version_check(risk, expected_version)
-    if risk.status == Risk.Status.CLOSED:
-        raise ValidationError("A closed risk cannot be re-assessed.")
-    assessment = Assessment(
+    version_check(risk, expected_version, locked=True)
+    assessment = _assessment_new(
         risk=risk,
         likelihood=likelihood,
         impact=impact,
-        rationale=(rationale or "").strip(),
+        rationale=rationale,
+        user=user,
         confidence=confidence,
-        assessed_by=user,
-        assessed_at=assessed_at or timezone.now(),
+        assessed_at=assessed_at,
     )
     assessment.full_clean()
     assessment.save()
 
-    risk.likelihood = likelihood
-    risk.impact = impact
-    risk.score = rules.score(likelihood, impact)
-    risk.confidence = confidence
-    risk.last_assessed_at = assessment.assessed_at
-    risk.next_review_due = _next_review(risk=risk, on=assessment.assessed_at.date())
+    _rating_apply(risk=risk, assessment=assessment)
     saved_by(
         risk,
         user=user,
         reason=change_reason or f"Assessment #{assessment.pk}: {assessment.rationale}",
     )
     risk.full_clean()
-    rating_fields = ["likelihood", "impact", "score", "confidence", "last_assessed_at"]
-    risk.save(update_fields=[*rating_fields, "next_review_due", "version", "updated_at"])
-    for field in [*rating_fields, "next_review_due", "version", "updated_at"]:
+    written = [*RATING_WRITES, "next_review_due", "version", "updated_at"]
+    risk.save(update_fields=written)
+    for field in written:
         setattr(caller_copy, field, getattr(risk, field))
     return assessment
 
@@ -172,6 +206,15 @@ def risk_update(
 ) -> Risk:
     """Change a risk's descriptive fields. The current rating only changes by `risk_assess`."""
     version_check(risk, expected_version)  # before any other refusal: a stale form says so
+    _update_checked(risk=risk, fields=fields)
+    return model_update(
+        instance=risk, data=fields, user=user, m2m=M2M_FIELDS, reason=change_reason or "risk_update"
+    )
+
+
+def _update_checked(*, risk: Risk, fields: dict, scale: Scale | None = None) -> None:
+    """risk_update's rules (and RiskBatch's): refuse what only a workflow or an assessment
+    may change; a new review frequency adds the next review date it moves to `fields`."""
     changed_rating = [f for f in RATING_FIELDS if f in fields and fields[f] != getattr(risk, f)]
     if changed_rating:
         raise ValidationError(
@@ -191,9 +234,195 @@ def risk_update(
         # A new frequency moves the next review, counted from the last one.
         reviewed = risk.last_assessed_at.date() if risk.last_assessed_at else None
         risk.review_frequency_days = frequency
-        fields["next_review_due"] = _next_review(risk=risk, on=reviewed)
-    return model_update(
-        instance=risk, data=fields, user=user, m2m=M2M_FIELDS, reason=change_reason or "risk_update"
+        fields["next_review_due"] = _next_review(risk=risk, on=reviewed, scale=scale)
+
+
+# --- Many risks at once (the import) --------------------------------------------------------
+
+
+class RiskBatch:
+    """Risks created, updated and re-assessed in memory, then written together by
+    `risk_batch_save`: a few statements for hundreds of rows, where the services above take
+    a few dozen per row. Each step applies the same rules as its service (the helpers above),
+    raising the same ValidationError before anything is added. Field checks run in Python;
+    the foreign keys given are ids the caller read from their tables, and the check and
+    unique constraints are the database's: a row it refuses fails the whole
+    `risk_batch_save`, whose caller redoes the rows through the services one by one to
+    name it. One history row per risk, with `change_reason` and the user."""
+
+    def __init__(self, *, user, change_reason: str, scale: Scale):
+        self.user, self.change_reason, self.scale = user, change_reason, scale
+        self.new: list[Risk] = []
+        self.changed: dict[int, Risk] = {}  # pk -> the locked instance, changed in memory
+        self.fields: set[str] = set()  # the fields any changed risk has new values for
+        self.links: dict[tuple[int | str, str], list[int]] = {}  # (pk or code, link) -> ids
+        self.assessments: list[Assessment] = []
+        self._checked: set[int] = set()
+        self._new_codes: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.changed)
+
+    @staticmethod
+    def lock(codes: list[str]) -> dict[str, Risk]:
+        """The risks with these codes, read under lock (in pk order, so two imports of
+        overlapping files wait for each other rather than deadlock)."""
+        rows = Risk.objects.select_for_update().filter(code__in=codes).order_by("pk")
+        return {risk.code: risk for risk in rows}
+
+    def _version(self, risk: Risk, expected_version: int) -> None:
+        if risk.pk not in self._checked:
+            version_check(risk, expected_version, locked=True)  # `risk` came from lock()
+            self._checked.add(risk.pk)
+
+    def create(self, *, code: str, rationale: str, confidence: str, **fields) -> Risk:
+        """risk_create: a new risk with its first assessment from its rating. The caller
+        found no risk with `code` (a code saved meanwhile fails the unique index)."""
+        if code in self._new_codes:
+            raise ValidationError({"code": "Risk with this Code already exists."})
+        links = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
+        fields.pop("next_review_due", None)  # derived from the first assessment, never typed
+        risk = Risk(code=code, **fields, confidence=confidence)
+        risk.score = rules.score(risk.likelihood, risk.impact) or 0
+        _clean_fields(risk, exclude=["score"])
+        assessment = _assessment_new(
+            risk=risk,
+            likelihood=risk.likelihood,
+            impact=risk.impact,
+            rationale=rationale,
+            user=self.user,
+            confidence=confidence,
+            assessed_at=None,
+        )
+        _clean_fields(assessment, exclude=["risk"])  # the risk is the one being created
+        _rating_apply(risk=risk, assessment=assessment, scale=self.scale)
+        saved_by(risk, user=self.user, reason=self.change_reason)
+        self.new.append(risk)
+        self._new_codes.add(code)
+        self.assessments.append(assessment)
+        for name, ids in links.items():
+            self.links[(code, name)] = list(ids)
+        return risk
+
+    def update(self, *, risk: Risk, expected_version: int, **fields) -> None:
+        """risk_update on `risk` (from `lock`): descriptive fields and links."""
+        self._version(risk, expected_version)
+        _update_checked(risk=risk, fields=fields, scale=self.scale)
+        links = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
+        for name in fields:
+            if not hasattr(risk, name):
+                raise AttributeError(f"Risk has no field {name!r}")
+        before = {name: getattr(risk, name) for name in fields}
+        for name, value in fields.items():
+            setattr(risk, name, value)
+        try:
+            _clean_fields(risk, only=fields)
+        except ValidationError:
+            for name, value in before.items():
+                setattr(risk, name, value)
+            raise
+        self._changed(risk, fields)
+        for name, ids in links.items():
+            self.links[(risk.pk, name)] = list(ids)
+
+    def assess(
+        self,
+        *,
+        risk: Risk,
+        expected_version: int,
+        likelihood: int,
+        impact: int,
+        confidence: str,
+        rationale: str,
+    ) -> Assessment:
+        """risk_assess on `risk` (from `lock`)."""
+        self._version(risk, expected_version)
+        assessment = _assessment_new(
+            risk=risk,
+            likelihood=likelihood,
+            impact=impact,
+            rationale=rationale,
+            user=self.user,
+            confidence=confidence,
+            assessed_at=None,
+        )
+        _clean_fields(assessment, exclude=["risk"])  # read under lock in lock()
+        _rating_apply(risk=risk, assessment=assessment, scale=self.scale)
+        self._changed(risk, [*RATING_WRITES, "next_review_due"])
+        self.assessments.append(assessment)
+        return assessment
+
+    def _changed(self, risk: Risk, fields) -> None:
+        self.fields.update(fields)
+        saved_by(risk, user=self.user, reason=self.change_reason)
+        self.changed[risk.pk] = risk
+
+
+def _clean_fields(instance, *, exclude=(), only=None) -> None:
+    """Field checks without a query: a foreign key given as an id is left to the database
+    (the caller read it from its table), as are the constraints (see RiskBatch)."""
+    skip = set(exclude)
+    for field in instance._meta.concrete_fields:
+        unnamed = only is not None and field.name not in only and field.attname not in only
+        given_id = field.is_relation and getattr(instance, field.attname) is not None
+        if unnamed or given_id:
+            skip.add(field.name)
+    instance.clean_fields(exclude=skip)
+    instance.clean()
+
+
+@transaction.atomic
+def risk_batch_save(*, batch: RiskBatch) -> None:
+    """Write what `batch` holds: new risks with their links and first assessments, changed
+    risks (version raised, as save() does) with their new links and assessments, and one
+    history row for each. All or nothing: its own savepoint."""
+    now = timezone.now()
+    Risk.objects.bulk_create(batch.new, batch_size=BULK)
+    changed = list(batch.changed.values())
+    for risk in changed:
+        risk.score = rules.score(risk.likelihood, risk.impact)
+        bump_version(risk)
+        risk.updated_at = now
+    rows_update(changed, sorted(batch.fields | {"score", "version", "updated_at"}))
+    by_code = {risk.code: risk.pk for risk in batch.new}
+    for name in M2M_FIELDS:
+        wanted = {
+            by_code.get(key, key): set(ids)
+            for (key, link), ids in batch.links.items()
+            if link == name
+        }
+        if wanted:
+            _links_set(name, wanted)
+    Assessment.objects.bulk_create(batch.assessments, batch_size=BULK)
+    history_bulk_record(Risk, batch.new, update=False, date=now)
+    history_bulk_record(Risk, changed, update=True, date=now)
+
+
+BULK = 500
+
+
+def _links_set(name: str, wanted: dict[int, set[int]]) -> None:
+    """Each risk's links of one kind set to `wanted`, as `.set()` would: only the
+    difference is deleted and added."""
+    field = Risk._meta.get_field(name)
+    through = field.remote_field.through
+    target = f"{field.m2m_reverse_field_name()}_id"
+    current: dict[int, set[int]] = {}
+    rows = through.objects.filter(risk_id__in=list(wanted)).values_list("pk", "risk_id", target)
+    gone = []
+    for pk, risk_id, other in rows:
+        current.setdefault(risk_id, set()).add(other)
+        if other not in wanted[risk_id]:
+            gone.append(pk)
+    if gone:
+        through.objects.filter(pk__in=gone).delete()
+    through.objects.bulk_create(
+        [
+            through(risk_id=risk_id, **{target: other})
+            for risk_id, ids in wanted.items()
+            for other in sorted(ids - current.get(risk_id, set()))
+        ],
+        batch_size=BULK,
     )
 
 

@@ -359,3 +359,23 @@ def test_the_service_reports_without_the_command(exported, staff_member):
     rows = [(1, header), *((n, list(r.values())) for n, r in enumerate(exported, start=2))]
     report = register_import(rows=rows, user=staff_member, source_name="x.csv", dry_run=True)
     assert report.ok and report.unchanged == 5 and not report.written
+
+
+def test_a_row_only_the_database_refuses_is_named(tmp_path, exported):
+    """The chunk is checked in memory and written at once; a row that passes the field checks
+    but not a check constraint fails the chunk, whose rows are then redone one by one through
+    the services, so the report still names the row."""
+    rows = _by_code(exported)
+    _bump(rows["R2"])
+    r1 = rows["R1"]
+    r1["inherent_likelihood_level"], r1["inherent_likelihood_label"] = "3", ""
+    r1["inherent_impact_level"], r1["inherent_impact_label"] = "", ""
+    before = _state()
+
+    ok, output = _import(_write_csv(tmp_path / "half.csv", exported))
+
+    assert not ok
+    r1_row = [row["code"] for row in exported].index("R1") + 2
+    assert f"row {r1_row}: Give both inherent likelihood and impact, or neither." in output
+    assert "1 errors" in output
+    assert _state() == before
