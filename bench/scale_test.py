@@ -122,9 +122,14 @@ def build_database(env: dict[str, str]) -> dict[str, str]:
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
     # Migrations go straight to PostgreSQL, as an operator runs them; the app goes through
     # PgBouncer.
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "loaddata", "roadmap", "-v0")
-    manage(env, "generate_register", "--risks", str(RISKS), "--seed", "1")
+    for args in (
+        ["migrate", "--noinput", "-v0"],
+        ["loaddata", "roadmap", "-v0"],
+        ["generate_register", "--risks", str(RISKS), "--seed", "1"],
+    ):
+        began = time.monotonic()
+        manage(env, *args)
+        print(f"== {DATABASE}: {' '.join(args[:3])} ({time.monotonic() - began:.0f} s)")
     script = [PYTHON, "-c", "import django; django.setup()\n" + SETUP_USERS]
     result = subprocess.run(  # noqa: S603
         [*script, json.dumps(USERS), PASSWORD],
@@ -229,37 +234,38 @@ def main() -> int:
     pgbouncer_binary()
     folder = Path(tempfile.mkdtemp(prefix="scale-test-"))
     folder.chmod(0o755)
+    try:
+        failed = run(folder)
+    except RuntimeError as error:
+        print(f"== {error}")
+        failed = True
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        drop_database()
+    verdict = "FAILED" if failed else "passed"
+    print(f"== make scale-test {verdict} in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+def run(folder: Path) -> bool:
+    """Everything between building the database and dropping it; True if anything failed."""
     key = folder / "trigger-log.pem"
     direct = f"{POSTGRES}/{DATABASE}"
-    subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", "create_trigger_log_key", str(key)],
-        cwd=ROOT,
-        env=base_env(direct, key),
-        check=True,
-        capture_output=True,
-    )
-    print(f"== Building {DATABASE}: migrate, the seed, {RISKS} generated risks, users")
+    manage(base_env(direct, key), "create_trigger_log_key", str(key))
     tokens = build_database(base_env(direct, key))
-    print(f"   {time.monotonic() - started:.0f} s")
 
     processes: list[subprocess.Popen] = []
-    logs: list[Path] = []
+    logs = [folder / "gunicorn-a.log", folder / "gunicorn-b.log"]
     try:
         bouncer_port = spare_port()
         processes.append(start_pgbouncer(folder, bouncer_port))
         pooled = f"postgres://postgres@127.0.0.1:{bouncer_port}/{DATABASE}"
         prefix = f"scale-{os.getpid()}-{int(time.time())}"
         cache_url = f"redis://127.0.0.1:6379/{REDIS_DB}?key_prefix={prefix}"
-        app_env = {
-            **base_env(pooled, key),
-            "DATABASE_POOLER": "pgbouncer",
-            "CACHE_URL": cache_url,
-        }
+        app_env = {**base_env(pooled, key), "DATABASE_POOLER": "pgbouncer", "CACHE_URL": cache_url}
         urls = []
-        for name in ("a", "b"):
+        for log in logs:
             port = spare_port()
-            log = folder / f"gunicorn-{name}.log"
-            logs.append(log)
             processes.append(start_gunicorn(app_env, port, log))
             urls.append(f"http://127.0.0.1:{port}")
         for url, server, log in zip(urls, processes[1:], logs, strict=True):
@@ -274,7 +280,7 @@ def main() -> int:
             "SCALE_SERVERS": ",".join(urls),
             "SCALE_TOKENS": json.dumps(tokens),
             "SCALE_PASSWORD": PASSWORD,
-            "SCALE_RISKS": str(RISKS + 5),
+            "SCALE_REGISTER_SIZE": str(RISKS + 5),  # and the seed's five
             "SCALE_THROTTLE_LIMIT": str(THROTTLE_LIMIT),
             "SCALE_SIGNING_KEY": str(key),
         }
@@ -292,9 +298,14 @@ def main() -> int:
         if "Traceback" in text:
             print(f"== A traceback in {log.name}:\n{text[-4000:]}")
             failed = True
-    shutil.rmtree(folder, ignore_errors=True)
-    print(f"== make scale-test {'FAILED' if failed else 'passed'} in {time.monotonic() - started:.0f} s")
-    return 1 if failed else 0
+    return failed
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

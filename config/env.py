@@ -65,9 +65,9 @@ class StrictEnv(environ.Env):
     def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default=NOTSET, backend=None):
         self._known_scheme(var, CACHE_SCHEMES)
         self._redis_location(var)
-        if self._raw(var) is None:
-            return self.cache_url_config(self._default(var, default), backend=backend)
-        return self._parsed(var, super().cache_url, default=default, backend=backend)
+        # Not through self.url: `locmemcache://` and `dummycache://` name no host or path.
+        url = self._raw(var) or self._default(var, default)
+        return self._parsed(var, lambda _: self.cache_url_config(url, backend=backend))
 
     db = db_url
     cache = cache_url

@@ -99,7 +99,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # next fetch. Django then reads those results with an ordinary cursor instead. Row locks
 # (select_for_update, inside the services' transactions) hold as they are; the code takes no
 # session-level advisory lock and sets no session variable.
-DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip()
 if DATABASE_POOLER not in ("", "pgbouncer"):
     raise ImproperlyConfigured(
         f"DATABASE_POOLER={DATABASE_POOLER!r} is not known: leave it unset, or pgbouncer."

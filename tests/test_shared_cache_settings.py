@@ -44,9 +44,9 @@ def test_by_default_one_process_memory_and_server_side_cursors():
     assert axes == "accounts.lockout.LockoutHandler"
 
 
-@pytest.mark.parametrize("empty", ["", "  "])
-def test_an_empty_cache_url_is_the_default(empty):
-    cache, *_ = _settings(CACHE_URL=empty)
+@pytest.mark.parametrize("value", ["", "  ", "locmemcache://"])
+def test_an_empty_cache_url_is_the_default_local_memory(value):
+    cache, *_ = _settings(CACHE_URL=value)
     assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
@@ -57,6 +57,7 @@ def test_a_redis_url_goes_through_django_redis_with_its_key_prefix():
     assert cache["KEY_PREFIX"] == "app"
 
 
-def test_pgbouncer_turns_server_side_cursors_off():
-    _, no_cursors, *_ = _settings(DATABASE_POOLER="pgbouncer")
-    assert no_cursors is True
+@pytest.mark.parametrize(("pooler", "off"), [("pgbouncer", True), (" ", False)])
+def test_pgbouncer_turns_server_side_cursors_off(pooler, off):
+    _, no_cursors, *_ = _settings(DATABASE_POOLER=pooler)
+    assert no_cursors is off

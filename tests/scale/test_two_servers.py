@@ -52,7 +52,7 @@ def together(calls) -> list:
         start.wait()
         try:
             results[index] = calls[index]()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:  # reported by the assertion below
             results[index] = error
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
@@ -215,7 +215,7 @@ def _csv_rows(session: requests.Session, url: str) -> list[list[str]]:
 
 
 def test_full_csv_exports_stream_through_pgbouncer_on_both_servers_at_once():
-    risks = int(os.environ["SCALE_RISKS"])
+    risks = int(os.environ["SCALE_REGISTER_SIZE"])
     board = api("scale.board")
     calls = [
         (lambda server=server: _csv_rows(board, f"{server}/api/v1/risks/?format=csv"))
