@@ -147,6 +147,17 @@ bench: install
 bench-import: install
 	$(BIN)/python bench/import_register.py $(IMPORT_ARGS)
 
+# Two app servers through PgBouncer (transaction pooling) on one database and one Redis,
+# driven together (bench/scale_test.py, tests/scale/). Needs PostgreSQL on 127.0.0.1:5432 and
+# Redis on 127.0.0.1:6379; installs Debian's PgBouncer when it is missing (needs root).
+# SCALE_DATABASE (default scale_test) is dropped and rebuilt; SCALE_REDIS_DB defaults to 11.
+.PHONY: scale-test pgbouncer
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || command -v pgbouncer >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
+
+scale-test: install-test pgbouncer
+	$(BIN)/python bench/scale_test.py
+
 load: install
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/load.py --workers $(WORKERS) $(LOAD_ARGS)

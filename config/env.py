@@ -13,6 +13,13 @@ from django.core.exceptions import ImproperlyConfigured
 NOTSET = environ.Env.NOTSET
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
+# django-environ still maps memcache:// to MemcachedCache, which Django 4.1 removed: a URL
+# naming it would start and then fail at the first request.
+CACHE_SCHEMES = {
+    scheme: backend
+    for scheme, backend in environ.Env.CACHE_SCHEMES.items()
+    if not backend.endswith(".MemcachedCache")
+}
 
 
 class StrictEnv(environ.Env):
@@ -51,11 +58,16 @@ class StrictEnv(environ.Env):
 
     def db_url(self, var: str = environ.Env.DEFAULT_DATABASE_ENV, default=NOTSET, engine=None):
         self._known_scheme(var, environ.Env.DB_SCHEMES)
+        if self._raw(var) is None:  # unset or empty: the default, parsed the same way
+            return self.db_url_config(self._default(var, default), engine=engine)
         return self._parsed(var, super().db_url, default=default, engine=engine)
 
     def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default=NOTSET, backend=None):
-        self._known_scheme(var, environ.Env.CACHE_SCHEMES)
-        return self._parsed(var, super().cache_url, default=default, backend=backend)
+        self._known_scheme(var, CACHE_SCHEMES)
+        self._redis_location(var)
+        # Not through self.url: `locmemcache://` and `dummycache://` name no host or path.
+        url = self._raw(var) or self._default(var, default)
+        return self._parsed(var, lambda _: self.cache_url_config(url, backend=backend))
 
     db = db_url
     cache = cache_url
@@ -71,6 +83,26 @@ class StrictEnv(environ.Env):
             raise ImproperlyConfigured(
                 f"{var} is not a URL this site understands (scheme {scheme or 'missing'!r}; "
                 f"give scheme://..., one of: {known})."
+            )
+
+    def _redis_location(self, var: str) -> None:
+        """django-environ passes a Redis URL on as it is, and django-redis reads it at the
+        first request; a bad port or database number must stop start-up instead."""
+        raw = self._raw(var)
+        if raw is None or not urlsplit(raw).scheme.startswith(("redis", "valkey")):
+            return
+        parts = urlsplit(raw)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} could not be read: its port is not a number."
+            ) from None
+        if not parts.hostname and not parts.path:
+            raise ImproperlyConfigured(f"{var} could not be read: it names no host.")
+        if parts.hostname and parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            raise ImproperlyConfigured(
+                f"{var} could not be read: the database ({parts.path!r}) is not a number."
             )
 
     def _parsed(self, var: str, parse, **kwargs):

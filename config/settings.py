@@ -93,7 +93,27 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # Keep connections open between requests (a new PostgreSQL connection costs ~7 ms).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling mode (DATABASE_POOLER=pgbouncer; README "Operations")
+# each transaction may run on another server connection, so a server-side cursor (what
+# QuerySet.iterator() declares: the CSV exports, verify_trigger_log) would be gone before its
+# next fetch. Django then reads those results with an ordinary cursor instead. Row locks
+# (select_for_update, inside the services' transactions) hold as they are; the code takes no
+# session-level advisory lock and sets no session variable.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER={DATABASE_POOLER!r} is not known: leave it unset, or pgbouncer."
+    )
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Several app servers: nothing lives in one process's memory --------------------------
+# CACHE_URL selects the cache every instance shares: redis://host:6379/N (django-redis) in
+# production; local memory (one process) by default. It holds the API throttle's counters
+# and whatever the pages cache. Sign-in lockouts (django-axes' database handler) and
+# sessions are in the database, which every instance shares too.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -39,6 +39,12 @@ def _start(**environ) -> subprocess.CompletedProcess:
         ("DATABASE_URL", "nonsense", "DATABASE_URL is not a URL this site understands"),
         ("DATABASE_URL", "postgress://u:secret@db/x", "scheme 'postgress'"),
         ("DATABASE_URL", "postgres://u@db:port/x", "DATABASE_URL could not be read"),
+        ("CACHE_URL", "nonsense", "CACHE_URL is not a URL this site understands"),
+        ("CACHE_URL", "redi://u:secret@cache:6379/1", "scheme 'redi'"),
+        ("CACHE_URL", "memcache://cache:11211", "scheme 'memcache'"),
+        ("CACHE_URL", "redis://u:secret@cache:port/1", "its port is not a number"),
+        ("CACHE_URL", "redis://u:secret@cache:6379/one", "is not a number"),
+        ("DATABASE_POOLER", "pgpool", "DATABASE_POOLER='pgpool' is not known"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):
