@@ -30,7 +30,8 @@ PER_CHUNK = 28
 def _rows(risks, *, edit) -> list[tuple[int, list]]:
     """The board CSV of `risks`, each row passed through `edit`, as register_import reads it."""
     text = "".join(exports.register_csv(risks=risks, scale=selectors.rating_scale()))
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    _filters_line, table = text.lstrip("\ufeff").split("\r\n", 1)
+    rows = list(csv.DictReader(io.StringIO(table)))
     header = list(rows[0])
     edited = [edit(number, row) for number, row in enumerate(rows, start=1)]
     return [(1, header), *((n, list(r.values())) for n, r in enumerate(edited, start=2))]
