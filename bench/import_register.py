@@ -94,9 +94,7 @@ def write_csv(source: Path, target: Path, scenario: str, limit: int | None = Non
         open(source, newline="", encoding="utf-8-sig") as src,
         open(target, "w", newline="", encoding="utf-8-sig") as out,
     ):
-        out.write(
-            src.readline()
-        )  # the line naming the day and filters stays, as a spreadsheet keeps it
+        out.write(src.readline())  # the day-and-filters line stays, as a spreadsheet keeps it
         reader = csv.DictReader(src)
         writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
         writer.writeheader()
