@@ -247,6 +247,13 @@ TRIGGER_LOG_DEV_KEY_FILE = BASE_DIR / ".keys" / "trigger-log-dev.pem"
 # cannot pass as another's.
 TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-register/trigger-log")
 
+# --- Backups (README: "Backups") ------------------------------------------------------------
+# `make backup` encrypts to these age public keys (comma-separated; any one key decrypts) and
+# refuses to run without one. The demo key is used only when asked for (`make backup
+# DEMO_KEY=1`): its private key sits on the same disk, so it protects nothing in production.
+BACKUP_RECIPIENTS = env.list("BACKUP_RECIPIENT", default=[])
+BACKUP_DEMO_KEY_FILE = BASE_DIR / ".keys" / "backup-demo.agekey"
+
 # The change history's reason holds an assessment's whole rationale: a text column, not 100 chars.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
