@@ -56,7 +56,9 @@ class MFARequiredMiddleware:
             and not request.path_info.startswith(MFA_OPEN_PREFIXES)
             and mfa_required_for(user)
         ):
-            if request.path_info.startswith("/api/"):
+            if request.path_info.startswith("/api/") and not request.path_info.startswith(
+                "/api/docs/"  # a page for people, like the rest of the site
+            ):
                 return JsonResponse(
                     {"detail": "A second factor is required: verify it at /accounts/mfa/."},
                     status=403,
