@@ -67,7 +67,7 @@ def sign_in(page, live_server):
         page.wait_for_load_state()
         if device is not None:
             page.fill("#id_code", totp_now(device))
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")  # not the header's "Sign out"
             page.wait_for_load_state()
         return page
 
