@@ -48,7 +48,7 @@ demo-reset: install
 	  printf 'Start the demo over? db.sqlite3 is moved to backups/ first. Type yes: '; \
 	  read answer; [ "$$answer" = yes ] || { echo "Nothing changed."; exit 1; }; \
 	fi
-	@mkdir -p backups
+	@mkdir -p backups && chmod 700 backups
 	@if [ -f db.sqlite3 ]; then \
 	  kept=backups/db-$$(date -u +%Y%m%dT%H%M%SZ).sqlite3; mv db.sqlite3 $$kept; chmod 600 $$kept; \
 	  echo "The old register is kept at $$kept."; \
@@ -115,13 +115,13 @@ serve: pdf-tools migrate
 
 # A dated, compressed dump of every record (vendor-neutral JSON); see README for pg_dump.
 BACKUP_DIR ?= backups
+# Encrypted to BACKUP_RECIPIENT (age); refuses without it unless DEMO_KEY=1 (local demo only).
 backup: install
-	@mkdir -p $(BACKUP_DIR)
-	$(BIN)/python manage.py backup_register --output $(BACKUP_DIR)/register-$$(date -u +%Y%m%dT%H%M%SZ).json.gz
+	$(BIN)/python manage.py backup_register --output $(BACKUP_DIR)/register-$$(date -u +%Y%m%dT%H%M%SZ).json.gz.age $(if $(DEMO_KEY),--demo-key)
 
 restore: migrate
-	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/register-....json.gz"; exit 2; }
-	$(BIN)/python manage.py restore_register "$(FILE)"
+	@test -n "$(FILE)" -a -n "$(KEY)" || { echo "usage: make restore FILE=backups/register-....json.gz.age KEY=path/to/backup.agekey"; exit 2; }
+	$(BIN)/python manage.py restore_register "$(FILE)" --key "$(KEY)"
 
 # A new API token for USER, printed as the last line; it expires after API_TOKEN_TTL_DAYS
 # (default 90). USER must be given on the command line, not taken from the shell's $USER.

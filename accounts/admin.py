@@ -1,8 +1,11 @@
-"""Administrators see every API token (never its key) and revoke any of them."""
+"""Administrators see every API token (never its key) and revoke any of them, and every
+second-factor device (never its secret) and reset any of them."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import ApiToken
@@ -32,3 +35,36 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for token in queryset.select_related("user"):
             services.token_revoke(token=token, by=request.user, request=request)
+
+
+# django-otp's own admins show a TOTP secret on the add page and let an administrator make a
+# device with a secret they chose (and so sign in as its user); static tokens are recovery
+# codes. Ours list devices without any secret, and deleting one resets that user's second
+# factor: they enrol again at their next sign-in.
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+@admin.register(TOTPDevice)
+class SecondFactorAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    actions = ["delete_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        services.mfa_reset(user=obj.user, by=request.user, request=request)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for device in queryset.select_related("user"):
+            services.mfa_reset(user=device.user, by=request.user, request=request)

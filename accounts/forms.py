@@ -19,3 +19,12 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["days"].widget.attrs["placeholder"] = str(settings.API_TOKEN_TTL_DAYS)
+
+
+class MFACodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=40,
+        label="Code",
+        help_text="The six digits your authenticator app shows, or one recovery code.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import logging
+import secrets
 import smtplib
 
 from django.conf import settings
@@ -11,6 +13,10 @@ from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django_otp import login as otp_login
+from django_otp import verify_token as otp_verify_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken
 from accounts.security import security_event
@@ -103,3 +109,103 @@ def password_changed(*, user, request=None) -> None:
         )
     except (OSError, smtplib.SMTPException):
         logger.exception("Could not email %s about their password change.", user.get_username())
+
+
+# --- Second factor (django-otp: one TOTP device and one set of recovery codes per user) ---
+
+RECOVERY_CODES = 10
+
+
+def _recovery_code() -> str:
+    # 80 random bits in base32, the longest django-otp's StaticToken holds (16 characters).
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+
+
+@transaction.atomic
+def mfa_enrol_begin(*, user) -> TOTPDevice:
+    """An unconfirmed TOTP device for `user` to scan; reused until confirmed, so reloading
+    the enrolment page does not change the secret under the user's phone."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, user, token: str, request=None) -> list[str] | None:
+    """Confirm the enrolling device with a code from the app. On success, any earlier
+    devices of the user are replaced, new recovery codes are made and returned (to show
+    once), and this session counts as verified. None when the code is wrong."""
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None or not device.verify_token(token.strip()):
+        security_event(
+            "mfa.enrol_failed", request=request, username=user.get_username(), level=logging.WARNING
+        )
+        return None
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    if request is not None:
+        _mark_verified(request, device)
+    security_event(
+        "mfa.enrolled", request=request, username=user.get_username(), device=device.persistent_id
+    )
+    return codes
+
+
+def mfa_verify(*, user, token: str, request=None) -> bool:
+    """Check a TOTP code (six digits) or a recovery code (used up by this). Each device
+    slows repeated failures itself (django-otp's throttling: 1, 2, 4, ... seconds)."""
+    token = token.strip().replace(" ", "").replace("-", "").lower()
+    model = TOTPDevice if token.isdigit() else StaticDevice
+    device = model.objects.filter(user=user, confirmed=True).first()
+    verified = device is not None and otp_verify_token(user, device.persistent_id, token)
+    if not verified:
+        security_event(
+            "mfa.failed",
+            request=request,
+            username=user.get_username(),
+            level=logging.WARNING,
+            method=model.__name__,
+        )
+        return False
+    if request is not None:
+        _mark_verified(request, device)
+    remaining = device.token_set.count() if model is StaticDevice else None
+    security_event(
+        "mfa.succeeded",
+        request=request,
+        username=user.get_username(),
+        method=model.__name__,
+        recovery_codes_left=remaining,
+    )
+    return True
+
+
+@transaction.atomic
+def mfa_reset(*, user, by=None, request=None) -> None:
+    """Remove every device of `user` (a lost phone): they enrol again at the next sign-in."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    security_event(
+        "mfa.reset",
+        request=request,
+        username=by.get_username() if by is not None else None,
+        owner=user.get_username(),
+        level=logging.WARNING,
+    )
+
+
+def _mark_verified(request, device) -> None:
+    # A new session key at the change of privilege, as at sign-in.
+    request.session.cycle_key()
+    otp_login(request, device)

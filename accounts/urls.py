@@ -7,6 +7,9 @@ app_name = "accounts"
 urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("mfa/", views.mfa_overview, name="mfa"),
+    path("mfa/enrol/", views.mfa_enrol, name="mfa-enrol"),
+    path("mfa/verify/", views.mfa_verify, name="mfa-verify"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -1,16 +1,22 @@
-"""The signed-in user's own account: API tokens and password."""
+"""The signed-in user's own account: API tokens, password and second factor."""
 
 from __future__ import annotations
 
+import base64
+
+import qrcode
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from qrcode.image.svg import SvgPathImage
 
-from accounts import services
-from accounts.forms import TokenCreateForm
+from accounts import mfa, services
+from accounts.forms import MFACodeForm, TokenCreateForm
 from accounts.models import ApiToken
 
 
@@ -56,3 +62,69 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     pass
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return settings.LOGIN_REDIRECT_URL
+
+
+@never_cache
+def mfa_overview(request):
+    return render(
+        request,
+        "accounts/mfa.html",
+        {
+            "has_device": mfa.has_device(request.user),
+            "required": mfa.mfa_required_for(request.user),
+            "codes_left": mfa.recovery_codes_left(request.user),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa_enrol(request):
+    """Scan a QR code (or type the secret), confirm with a code, get recovery codes once.
+    A user who has a device must verify it first: a stolen password cannot replace it."""
+    if mfa.has_device(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('accounts:mfa-verify')}?{request.GET.urlencode()}")
+    form = MFACodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        codes = services.mfa_enrol_confirm(
+            user=request.user, token=form.cleaned_data["code"], request=request
+        )
+        if codes is not None:
+            return render(
+                request, "accounts/mfa_codes.html", {"codes": codes, "next": _next_url(request)}
+            )
+        form.add_error("code", "That code does not match. Check the app's clock and try again.")
+    device = services.mfa_enrol_begin(user=request.user)
+    qr = qrcode.make(device.config_url, image_factory=SvgPathImage, box_size=8)
+    return render(
+        request,
+        "accounts/mfa_enrol.html",
+        {
+            "form": form,
+            "qr_svg": qr.to_string(encoding="unicode"),
+            "secret": base64.b32encode(device.bin_key).decode("ascii"),
+            "next": _next_url(request),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    if not mfa.has_device(request.user):
+        return redirect(f"{reverse('accounts:mfa-enrol')}?{request.GET.urlencode()}")
+    form = MFACodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        if services.mfa_verify(user=request.user, token=form.cleaned_data["code"], request=request):
+            return redirect(_next_url(request))
+        form.add_error("code", "That code is not valid. Wait for a new one and try again.")
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)})

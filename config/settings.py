@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "common",
     "accounts",
     "roadmap",
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session shown a second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (login, /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -61,6 +66,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Logs 401, 403, 409, 412 and 428 with the user and the client's address.
     "accounts.middleware.RefusalLogMiddleware",
+    # Staff and superusers show a second factor before any page (DJANGO_MFA_REQUIRED).
+    "accounts.middleware.MFARequiredMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -266,6 +273,22 @@ TRIGGER_LOG_DEV_KEY_FILE = BASE_DIR / ".keys" / "trigger-log-dev.pem"
 # The first line of every signed checkpoint: names this log, so one deployment's signed heads
 # cannot pass as another's.
 TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-register/trigger-log")
+
+# --- Second factor (README: "Multi-factor sign-in"; accounts/mfa.py) ---------------------
+# TOTP (django-otp) with recovery codes, required for staff, superusers and the Staff group
+# when on; on by default unless DEBUG is (`make demo`). DJANGO_MFA_ALL_USERS extends it to
+# everyone (Board and Auditor too).
+MFA_REQUIRED = env.bool("DJANGO_MFA_REQUIRED", default=not DEBUG)
+MFA_ALL_USERS = env.bool("DJANGO_MFA_ALL_USERS", default=False)
+OTP_TOTP_ISSUER = "Roadmap Risk Register"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secret or QR code in the admin
+
+# --- Backups (README: "Backups") ------------------------------------------------------------
+# `make backup` encrypts to these age public keys (comma-separated; any one key decrypts) and
+# refuses to run without one. The demo key is used only when asked for (`make backup
+# DEMO_KEY=1`): its private key sits on the same disk, so it protects nothing in production.
+BACKUP_RECIPIENTS = env.list("BACKUP_RECIPIENT", default=[])
+BACKUP_DEMO_KEY_FILE = BASE_DIR / ".keys" / "backup-demo.agekey"
 
 # The change history's reason holds an assessment's whole rationale: a text column, not 100 chars.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -119,6 +119,49 @@ def api_answers_match_the_schema(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def mfa_verified_force_login(request, monkeypatch):
+    """The settings load with debug off, so a second factor is required here as in production.
+    `client.force_login` is the suite's shortcut past the sign-in form; it also passes the
+    second factor: a user who needs one gets a confirmed TOTP device and a session verified
+    by it. Tests of the second factor itself sign in with `client.login` or the form, or use
+    the `mfa_unverified` marker."""
+    if request.node.get_closest_marker("mfa_unverified"):
+        return
+    from django.test import Client
+
+    force_login = Client.force_login
+
+    def verified(self, user, backend=None):
+        force_login(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from accounts.mfa import mfa_required_for
+
+        if mfa_required_for(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = mfa_device(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", verified)
+
+
+def mfa_device(user):
+    """A confirmed TOTP device for `user` (pyotp reads its secret: `totp_now(device)`)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+def totp_now(device) -> str:
+    import base64
+
+    import pyotp
+
+    return pyotp.TOTP(base64.b32encode(device.bin_key).decode()).now()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

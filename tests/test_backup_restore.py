@@ -1,10 +1,14 @@
-"""make backup / make restore: a backup restored into an empty database gives the same
-register and an intact trigger log. Runs the real commands on real, separate databases."""
+"""make backup / make restore: the backup is encrypted to BACKUP_RECIPIENT (age), 0600 in a
+0700 folder, holds no readable username, hash or token, and restored into an empty database
+with the private key gives the same register and an intact trigger log. A wrong key or a
+changed byte fails and changes nothing. Runs the real commands on real, separate databases."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -13,7 +17,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-pytestmark = pytest.mark.django_db
+from common import backup_crypto
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ACTIVITY = """
 from django.contrib.auth.models import Group, User
@@ -21,7 +27,7 @@ from risks.models import Risk
 from risks import services
 from roadmap.models import Metric
 from roadmap.services import metric_reading_record
-staff = User.objects.create_user("sam", password="x-long-password-1")
+staff = User.objects.create_user("sam", password="x-long-password-1", email="sam@agency.example")
 staff.groups.add(Group.objects.get(name="Staff"))  # only Staff record trigger log entries
 r3 = Risk.objects.get(code="R3")
 services.risk_assess(risk=r3, likelihood=4, impact=5, rationale="Violence up.", user=staff)
@@ -29,6 +35,8 @@ services.contingency_invoke(risk=r3, user=staff, reason="Homicides up 20%.", evi
 services.contingency_update(risk=r3, user=staff, reason="Security aid released.")
 services.contingency_stand_down(risk=r3, user=staff, reason="Back under threshold.")
 services.risk_update(risk=Risk.objects.get(code="R2"), user=staff, title="Renamed R2")
+from accounts.services import token_create
+print("TOKEN", token_create(user=staff, name="nightly pull")[1])
 metric_reading_record(metric=Metric.objects.first(), observed_on="2026-06-30", value=21,
                       source="Annual report", user=staff)
 """
@@ -42,10 +50,11 @@ def _urls():
     return f"sqlite:////tmp/{name}_a.sqlite3", f"sqlite:////tmp/{name}_b.sqlite3", name
 
 
-def _manage(url: str, *args: str) -> str:
+def _run(url: str, *args: str, recipient: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
+    env["BACKUP_RECIPIENT"] = recipient
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         env=env,
         cwd=settings.BASE_DIR,
@@ -53,6 +62,10 @@ def _manage(url: str, *args: str) -> str:
         text=True,
         timeout=300,
     )
+
+
+def _manage(url: str, *args: str, recipient: str = "") -> str:
+    result = _run(url, *args, recipient=recipient)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -104,41 +117,119 @@ def databases(tmp_path):
                 os.remove(path)
 
 
-def test_backup_restored_into_an_empty_database_is_the_same_register(databases, tmp_path):
-    source, target = databases
+@pytest.fixture
+def key(tmp_path):
+    """An age key pair, as `create_backup_key` makes one: the private key file and the
+    public key that BACKUP_RECIPIENT names."""
+    path = tmp_path / "keys" / "backup.agekey"
+    return path, str(backup_crypto.identity_create(path))
+
+
+def _register(source: str) -> str:
+    """A register with activity and a live API token; returns the token's key."""
     _manage(source, "migrate", "-v0")
     _manage(source, "seed_demo", "-v0")  # as `make demo` loads it, with baselines
-    _manage(source, "shell", "-c", ACTIVITY)
-    backup = tmp_path / "register.json.gz"
-    _manage(source, "backup_register", "--output", str(backup))
+    out = _manage(source, "shell", "-c", ACTIVITY)
+    return out.split("TOKEN ")[1].split()[0]
+
+
+def test_backup_restored_into_an_empty_database_is_the_same_register(databases, tmp_path, key):
+    source, target = databases
+    private, public = key
+    token = _register(source)
+    backup = tmp_path / "backups" / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
 
     _manage(target, "migrate", "-v0")
-    restored = _manage(target, "restore_register", str(backup))
+    restored = _manage(target, "restore_register", str(backup), "--key", str(private))
 
     assert "Trigger log intact: 3 entries checked." in restored
     before, after = _dump(source), _dump(target)
+    assert before.pop("accounts.apitoken")  # the source had a token; the backup holds none
+    assert "accounts.apitoken" not in after
     assert before.keys() == after.keys()
     for model, rows in before.items():
         assert after[model] == rows, model
     assert len(after["risks.risk"]) == 5
     assert after["risks.historicalrisk"]  # the change history came back too
+    sam = next(u for u in after["auth.user"] if u["fields"]["username"] == "sam")
+    assert sam["fields"]["password"].startswith("pbkdf2_sha256$")  # hashes stay, encrypted
     assert "Trigger log intact: 3 entries checked." in _manage(target, "verify_trigger_log")
 
+    plaintext = gzip.decompress(
+        backup_crypto.decrypt(backup.read_bytes(), backup_crypto.identity_read(private))
+    ).decode()
+    assert token not in plaintext and token[:8] not in plaintext
 
-def test_restore_refuses_a_database_that_is_not_empty(databases, tmp_path):
+
+def test_the_backup_is_private_and_unreadable_without_the_key(databases, tmp_path, key):
+    source, _ = databases
+    _, public = key
+    _register(source)
+    folder = tmp_path / "backups"
+    folder.mkdir(mode=0o755)  # an old, open folder is tightened
+    backup = folder / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert list(folder.iterdir()) == [backup]  # no plaintext copy beside it
+    sealed = backup.read_bytes()
+    assert sealed.startswith(b"age-encryption.org/v1\n")
+    hashes = [u["fields"]["password"] for u in _dump(source)["auth.user"]]
+    for secret in [b"sam@agency.example", b"pbkdf2_sha256", b'"username"', b"Violence up."]:
+        assert secret not in sealed
+    for password_hash in hashes:
+        assert password_hash.encode() not in sealed
+    with pytest.raises(OSError):
+        gzip.decompress(sealed)  # not even a compressed plaintext
+
+
+def test_backup_refuses_without_a_recipient_and_writes_nothing(databases, tmp_path):
     source, _ = databases
     _manage(source, "migrate", "-v0")
+    backup = tmp_path / "backups" / "register.json.gz.age"
+    result = _run(source, "backup_register", "--output", str(backup))
+    assert result.returncode != 0
+    assert "BACKUP_RECIPIENT is not set" in result.stderr
+    assert not backup.exists()
+
+
+def test_a_wrong_key_or_a_changed_byte_fails_and_changes_nothing(databases, tmp_path, key):
+    source, target = databases
+    _, public = key
+    _manage(source, "migrate", "-v0")
     _manage(source, "loaddata", "roadmap", "-v0")
-    backup = tmp_path / "register.json.gz"
-    _manage(source, "backup_register", "--output", str(backup))
-    env = {**os.environ, "DATABASE_URL": source}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "restore_register", str(backup)],
-        env=env,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    backup = tmp_path / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    _manage(target, "migrate", "-v0")
+    before = _dump(target)
+
+    other = tmp_path / "other.agekey"
+    backup_crypto.identity_create(other)
+    wrong = _run(target, "restore_register", str(backup), "--key", str(other))
+    assert wrong.returncode != 0
+    assert "does not decrypt with this key" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+    sealed = bytearray(backup.read_bytes())
+    sealed[len(sealed) // 2] ^= 0x01
+    changed = tmp_path / "changed.json.gz.age"
+    changed.write_bytes(bytes(sealed))
+    tampered = _run(target, "restore_register", str(changed), "--key", str(key[0]))
+    assert tampered.returncode != 0
+    assert "does not decrypt with this key" in tampered.stderr
+
+    assert _dump(target) == before
+
+
+def test_restore_refuses_a_database_that_is_not_empty(databases, tmp_path, key):
+    source, _ = databases
+    private, public = key
+    _manage(source, "migrate", "-v0")
+    _manage(source, "loaddata", "roadmap", "-v0")
+    backup = tmp_path / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    result = _run(source, "restore_register", str(backup), "--key", str(private))
     assert result.returncode != 0
     assert "empty" in result.stderr

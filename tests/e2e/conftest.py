@@ -52,14 +52,23 @@ def page(browser):
 
 @pytest.fixture
 def sign_in(page, live_server):
-    """Sign in through the real login form."""
+    """Sign in through the real login form, and with a TOTP code (pyotp) when the user
+    needs a second factor."""
 
     def go(user, password: str = PASSWORD):
+        from accounts.mfa import mfa_required_for
+        from tests.conftest import mfa_device, totp_now
+
+        device = mfa_device(user) if mfa_required_for(user) else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
         page.wait_for_load_state()
+        if device is not None:
+            page.fill("#id_code", totp_now(device))
+            page.click("main button[type=submit]")  # not the header's "Sign out"
+            page.wait_for_load_state()
         return page
 
     return go

@@ -49,3 +49,14 @@ class Command(BaseCommand):
         self.stdout.write("Demo users (demo only, passwords are public):")
         for username, group, password in rows:
             self.stdout.write(f"  {username:<8} {group:<10} password: {password}")
+        if settings.MFA_REQUIRED:
+            self.stdout.write(
+                "Second factor: required (DJANGO_MFA_REQUIRED). staff, auditor and admin set "
+                "up an authenticator app at their first sign-in."
+            )
+        else:
+            self.stdout.write(
+                "Second factor: off in the demo (DJANGO_MFA_REQUIRED is off with debug on). "
+                "Run with DJANGO_MFA_REQUIRED=1 to try it; anyone may set one up at "
+                "/accounts/mfa/."
+            )

@@ -1,0 +1,35 @@
+"""Who must show a second factor (django-otp TOTP, or a recovery code), in one place.
+
+With MFA_REQUIRED on (DJANGO_MFA_REQUIRED; default on when DEBUG is off), everyone who can
+enter the admin (staff and superusers) and every member of the Staff group must verify a
+second factor before any page; with MFA_ALL_USERS on, everyone must. Whoever has enrolled a
+device verifies it at every sign-in, whatever the settings say.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+STAFF_GROUP = "Staff"
+
+
+def has_device(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def mfa_required_for(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if settings.MFA_REQUIRED:
+        if settings.MFA_ALL_USERS or user.is_staff or user.is_superuser:
+            return True
+        if user.groups.filter(name=STAFF_GROUP).exists():
+            return True
+    return has_device(user)
+
+
+def recovery_codes_left(user) -> int:
+    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    return device.token_set.count() if device else 0
