@@ -19,3 +19,11 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["days"].widget.attrs["placeholder"] = str(settings.API_TOKEN_TTL_DAYS)
+
+
+class ReauthenticationForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+        help_text="Your password, again: this page changes who can do what.",
+    )

@@ -7,6 +7,9 @@ app_name = "accounts"
 urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("sessions/", views.session_list, name="sessions"),
+    path("sessions/<int:pk>/end/", views.session_end, name="session-end"),
+    path("reauth/", views.reauthenticate, name="reauth"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -24,6 +24,7 @@ from common.api import (
     error,
     flatten,
     requires,
+    scoped_throttles,
     serializer_csv,
     wants_csv,
 )
@@ -147,6 +148,7 @@ class RiskViewSet(
     filterset_class = RiskFilter
     ordering_fields = ["code", "score", "title", "next_review_due", "updated_at", "status"]
     ordering = ["-score", "code"]
+    throttle_scope: str | None = None  # set per action (invoke-contingency: "contingency")
     csv_filename = "risks.csv"
     etag_kind = "risk"
     extra_query_params = {"retrieve": ("as_of",)}
@@ -243,6 +245,7 @@ class RiskViewSet(
         url_path="invoke-contingency",
         permission_classes=[requires("risks.add_triggerentry")],
         filter_backends=[],
+        **scoped_throttles("contingency"),
     )
     def invoke_contingency(self, request, code=None):
         """Put the risk's contingency plan into effect: a trigger log entry (`invoked`), the
