@@ -105,13 +105,14 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Production-style serving: gunicorn, static files by WhiteNoise, debug off.
+# Production-style serving: gunicorn, static files by WhiteNoise, debug off. The access log is
+# the app's own (logger "access": request id, user, real client address), not gunicorn's.
 # Set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and (behind TLS) DJANGO_HTTPS=1.
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 serve: pdf-tools migrate
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v0
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --config python:config.gunicorn \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --timeout 60
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 60
 
 # A dated, compressed dump of every record (vendor-neutral JSON); see README for pg_dump.
 BACKUP_DIR ?= backups

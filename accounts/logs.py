@@ -44,6 +44,11 @@ def username_of(request) -> str | None:
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = current_request.get()
+        if request is None:
+            # django.request logs a 4xx/5xx answer after the middleware has finished; its
+            # records carry the request itself.
+            candidate = getattr(record, "request", None)
+            request = candidate if hasattr(candidate, "META") else None
         if not hasattr(record, "request_id"):
             record.request_id = getattr(request, "request_id", None) or "-"
         if not hasattr(record, "user"):
