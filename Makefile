@@ -7,19 +7,45 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo demo-reset test audit lint install install-test migrate seed users browser pdf-tools serve backup restore clean token token-user uswds
+.PHONY: lock sbom demo demo-reset test audit lint install install-test migrate seed users browser pdf-tools serve backup restore clean token token-user uswds
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come from the hashed lock files (every package, transitive ones too, pinned with
+# its sha256: pip refuses any other file); the project itself is then installed without
+# resolving again, and `pip check` fails when pyproject.toml needs something the lock lacks
+# (run `make lock`).
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+$(TEST_STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e ".[test]"
+	$(BIN)/pip check
 	touch $@ $(STAMP)
+
+# Regenerate both lock files from pyproject.toml after changing a dependency. The versions
+# already installed are kept where they satisfy it (so the lock is what the suite ran on).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==0.13.8
+	$(BIN)/pip freeze --exclude-editable > $(VENV)/installed-constraints.txt
+	$(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal --python-version 3.11 \
+		-c $(VENV)/installed-constraints.txt -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra test --quiet --generate-hashes --universal \
+		--python-version 3.11 -c $(VENV)/installed-constraints.txt -o $(TEST_LOCK)
+
+# A CycloneDX SBOM (JSON) of what production installs: every package of requirements.lock.
+sbom: install-test
+	$(BIN)/cyclonedx-py requirements $(LOCK) --output-format JSON --output-file sbom.cdx.json
+	@echo "Wrote sbom.cdx.json"
 
 install: $(STAMP)
 install-test: $(TEST_STAMP)
@@ -98,20 +124,20 @@ test: install-test browser pdf-tools node_modules/axe-core/axe.min.js node_modul
 # Static security checks: bandit on our code, pip-audit on the installed dependency set.
 audit: install-test
 	$(BIN)/bandit -q -r config common accounts risks roadmap tools -x '*/migrations/*'
-	$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-frozen.txt
-	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-frozen.txt
+	$(BIN)/pip-audit --progress-spinner off --require-hashes --disable-pip -r $(TEST_LOCK)
 
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Production-style serving: gunicorn, static files by WhiteNoise, debug off.
+# Production-style serving: gunicorn, static files by WhiteNoise, debug off. The access log is
+# the app's own (logger "access": request id, user, real client address), not gunicorn's.
 # Set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and (behind TLS) DJANGO_HTTPS=1.
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 serve: pdf-tools migrate
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v0
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi --config python:config.gunicorn \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --timeout 60
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 60
 
 # A dated, compressed dump of every record (vendor-neutral JSON); see README for pg_dump.
 BACKUP_DIR ?= backups

@@ -28,3 +28,11 @@ class MFACodeForm(forms.Form):
         help_text="The six digits your authenticator app shows, or one recovery code.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
+
+
+class ReauthenticationForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+        help_text="Your password, again: this page changes who can do what.",
+    )

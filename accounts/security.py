@@ -34,5 +34,12 @@ def security_event(
         event,
         username or "-",
         address or "-",
-        extra={"event": event, "user": username, "client_ip": address, **fields},
+        extra={
+            "event": event,
+            "user": username,
+            "client_ip": address,
+            # Also when logged after the request (the end of a streamed export).
+            **({"request_id": request.request_id} if hasattr(request, "request_id") else {}),
+            **fields,
+        },
     )

@@ -18,7 +18,7 @@ from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, SignedInSession
 from accounts.security import security_event
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,27 @@ def sessions_end_all(*, user, keep_session_key: str | None = None) -> int:
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             ended.append(session.pk)
     Session.objects.filter(pk__in=ended).delete()
+    SignedInSession.objects.filter(user=user).exclude(session_key=keep_session_key).delete()
     return len(ended)
+
+
+@transaction.atomic
+def session_end(*, user, session_key: str, request=None) -> bool:
+    """End one of `user`'s sessions (another browser, a lost laptop). False when `user` has
+    no such session."""
+    record = SignedInSession.objects.filter(user=user, session_key=session_key).first()
+    if record is None:
+        return False
+    Session.objects.filter(session_key=session_key).delete()
+    record.delete()
+    security_event(
+        "session.ended",
+        request=request,
+        username=user.get_username(),
+        session_signed_in_at=record.signed_in_at.isoformat(),
+        session_client_ip=record.client_ip,
+    )
+    return True
 
 
 def password_changed(*, user, request=None) -> None:

@@ -3,23 +3,52 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.client import client_address
+from accounts.models import SignedInSession
 from accounts.security import security_event
+
+# Session keys: when the user signed in (the absolute lifetime counts from it) and when they
+# last gave their password (re-authentication). accounts.middleware reads them.
+SIGNED_IN_AT = "accounts.signed_in_at"
+AUTHENTICATED_AT = "accounts.authenticated_at"
+
+
+def session_signed_in(*, request, user) -> None:
+    """Stamp the new session with its sign-in time and record where it was made."""
+    now = time.time()
+    request.session[SIGNED_IN_AT] = now
+    request.session[AUTHENTICATED_AT] = now
+    if request.session.session_key is None:
+        request.session.save()
+    SignedInSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "client_ip": client_address(request),
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        },
+    )
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.log_sign_in")
 def _signed_in(sender, request, user, **kwargs) -> None:
     security_event("sign_in.succeeded", request=request, username=user.get_username())
+    if request is not None and hasattr(request, "session"):
+        session_signed_in(request=request, user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.log_sign_out")
 def _signed_out(sender, request, user, **kwargs) -> None:
     if user is not None:
         security_event("sign_out", request=request, username=user.get_username())
+    if request is not None and hasattr(request, "session") and request.session.session_key:
+        SignedInSession.objects.filter(session_key=request.session.session_key).delete()
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.log_sign_in_failure")

@@ -10,6 +10,9 @@ urlpatterns = [
     path("mfa/", views.mfa_overview, name="mfa"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa-enrol"),
     path("mfa/verify/", views.mfa_verify, name="mfa-verify"),
+    path("sessions/", views.session_list, name="sessions"),
+    path("sessions/<int:pk>/end/", views.session_end, name="session-end"),
+    path("reauth/", views.reauthenticate, name="reauth"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

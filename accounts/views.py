@@ -1,23 +1,32 @@
-"""The signed-in user's own account: API tokens, password and second factor."""
+"""The signed-in user's own account: API tokens, sessions, password, second factor and
+re-authentication."""
 
 from __future__ import annotations
 
 import base64
+import logging
+import time
 
 import qrcode
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from qrcode.image.svg import SvgPathImage
 
-from accounts import mfa, services
-from accounts.forms import MFACodeForm, TokenCreateForm
-from accounts.models import ApiToken
+from accounts import mfa, selectors, services
+from accounts.forms import MFACodeForm, ReauthenticationForm, TokenCreateForm
+from accounts.models import ApiToken, SignedInSession
+from accounts.security import security_event
+from accounts.signals import AUTHENTICATED_AT
+
+# Sign-out tells the browser to drop what it kept of the site.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 @never_cache
@@ -128,3 +137,74 @@ def mfa_verify(request):
             return redirect(_next_url(request))
         form.add_error("code", "That code is not valid. Wait for a new one and try again.")
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's sign-out, with `Clear-Site-Data` so the browser drops cached pages, cookies
+    and storage of the site."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
+
+
+@never_cache
+@require_GET
+def session_list(request):
+    """The user's signed-in sessions (where and when each began; this one marked) and API
+    tokens, each with a button that ends it."""
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "sessions": selectors.sessions_of(user=request.user),
+            "current_key": request.session.session_key,
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+            "max_hours": round(settings.SESSION_MAX_AGE_SECONDS / 3600, 1),
+        },
+    )
+
+
+@require_POST
+def session_end(request, pk: int):
+    record = get_object_or_404(SignedInSession, pk=pk, user=request.user)
+    if record.session_key == request.session.session_key:
+        messages.info(request, "To end this session, sign out.")
+        return redirect("accounts:sessions")
+    services.session_end(user=request.user, session_key=record.session_key, request=request)
+    messages.info(request, "The session has been ended.")
+    return redirect("accounts:sessions")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reauthenticate(request):
+    """Ask for the password again before a sensitive page (settings.REAUTH_PATHS). Failures
+    count towards the sign-in lockout (django-axes), as a failed sign-in does."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = settings.LOGIN_REDIRECT_URL
+    form = ReauthenticationForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        user = authenticate(
+            request,
+            username=request.user.get_username(),
+            password=form.cleaned_data["password"],
+        )
+        if user is not None and user.pk == request.user.pk:
+            request.session[AUTHENTICATED_AT] = time.time()
+            security_event("reauth.succeeded", request=request)
+            return redirect(next_url)
+        security_event("reauth.failed", request=request, level=logging.WARNING)
+        form.add_error("password", "That is not your password.")
+    minutes = settings.REAUTH_SECONDS // 60
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"form": form, "next": next_url, "minutes": minutes},
+        status=200 if not form.errors else 400,
+    )

@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,8 @@ def serve(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
         "PYTHONWARNINGS": QUIET,
     }
     env.pop("DJANGO_DEBUG", None)
+    # Debug off: the server refuses the development secret key, so the run gets its own.
+    env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     command = [
         str(GUNICORN),
         "config.wsgi",

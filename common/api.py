@@ -21,8 +21,10 @@ from rest_framework import (
     renderers,
     serializers,
     status,
+    throttling,
 )
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from common import spreadsheet
 from common.versions import StaleEdit
@@ -445,6 +447,27 @@ def csv_response(header: list[str], rows: Iterable[list], *, filename: str):
 
 def wants_csv(request) -> bool:
     return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
+
+
+class ExportRateThrottle(throttling.UserRateThrottle):
+    """A CSV answer (`?format=csv`, any list or detail) counts against the "export" rate
+    (settings.RATE_LIMITS) as well as the general one; JSON answers do not."""
+
+    scope = "export"
+
+    def allow_request(self, request, view) -> bool:
+        if not wants_csv(request):
+            return True
+        return super().allow_request(request, view)
+
+
+def scoped_throttles(scope: str) -> dict:
+    """Keyword arguments for `@action`: the default throttles plus DRF's ScopedRateThrottle
+    for `scope` (e.g. "contingency", rate in settings.RATE_LIMITS)."""
+    return {
+        "throttle_scope": scope,
+        "throttle_classes": [*api_settings.DEFAULT_THROTTLE_CLASSES, throttling.ScopedRateThrottle],
+    }
 
 
 class CSVExportMixin:

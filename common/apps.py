@@ -9,7 +9,7 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from common import signing  # noqa: F401  (registers the signing key's system check)
+        from common import checks, signing  # noqa: F401  (they register system checks)
         from common.admin import bound_date_hierarchies
 
         # The admin app (first in INSTALLED_APPS) has registered every admin by now.

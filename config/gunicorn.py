@@ -4,6 +4,7 @@ handler and format as Django's (JSON unless DJANGO_LOG_FORMAT=text), never a sec
 from __future__ import annotations
 
 import copy
+import os
 
 from config.settings import LOGGING
 
@@ -14,3 +15,7 @@ logconfig_dict["loggers"].update(
         "gunicorn.access": {"handlers": [], "level": "INFO", "propagate": True},
     }
 )
+
+# Only the proxy on this machine may say the request came over HTTPS (X-Forwarded-Proto):
+# `make serve` binds to 127.0.0.1 behind it. A proxy elsewhere: list its address here.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -18,8 +18,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Strict: a boolean, number or URL that does not parse stops start-up (config/env.py).
 env = StrictEnv()
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-demo-and-tests")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# No usable default: with DJANGO_DEBUG off and no DJANGO_SECRET_KEY the server refuses to start
+# (config/wsgi.py, config/asgi.py) and `check --deploy` reports common.E003. The development
+# key below only serves `make demo`, the tests and local commands.
+INSECURE_DEV_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105  # nosec B105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -48,6 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id (X-Request-ID, honoured when well-formed) for every log line, and
+    # one access-log line per request with the user and the real client address.
+    "accounts.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL in the path or query string answers 400 before any view or database lookup.
     "common.middleware.RejectNulMiddleware",
@@ -59,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): has this session shown a second factor (django-otp)?
     "django_otp.middleware.OTPMiddleware",
+    # A session older than SESSION_MAX_AGE_SECONDS ends, however active it was.
+    "accounts.middleware.AbsoluteSessionLifetimeMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (login, /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -66,8 +75,14 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Logs 401, 403, 409, 412 and 428 with the user and the client's address.
     "accounts.middleware.RefusalLogMiddleware",
+    # Cache-Control: no-store on every authenticated and API response (the MFA redirects too).
+    "accounts.middleware.NoStoreMiddleware",
     # Staff and superusers show a second factor before any page (DJANGO_MFA_REQUIRED).
     "accounts.middleware.MFARequiredMiddleware",
+    # Sensitive pages ask for the password again when it was last given too long ago.
+    "accounts.middleware.ReauthenticationMiddleware",
+    # Exports and bulk API reads are logged: who took what (security log, "read.*").
+    "accounts.middleware.ReadAuditMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,7 +184,25 @@ EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+# STARTTLS unless explicitly off (or implicit TLS with DJANGO_EMAIL_USE_SSL). With debug off,
+# SMTP without either is refused at start-up unless the mail host is this machine.
+EMAIL_USE_SSL = env.bool("DJANGO_EMAIL_USE_SSL", default=False)
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured(
+        "Set one of DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL, not both."
+    )
+if (
+    not DEBUG
+    and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    and not (EMAIL_USE_TLS or EMAIL_USE_SSL)
+    and EMAIL_HOST not in ("localhost", "127.0.0.1", "::1")
+):
+    raise ImproperlyConfigured(
+        f"DJANGO_EMAIL_USE_TLS is off for the mail host {EMAIL_HOST!r}: mail (password-change "
+        "notices, board alerts) would cross the network unencrypted. Turn TLS on, or relay "
+        "through a mail server on localhost."
+    )
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="risk-register@localhost")
 # send_reminders: the weekly summary goes to the board secretary (empty: every Board member
@@ -198,6 +231,18 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = []
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
+# However active, a session ends this long after its sign-in (accounts.middleware).
+SESSION_MAX_AGE_SECONDS = env.int("DJANGO_SESSION_MAX_SECONDS", default=12 * 60 * 60)
+# Sensitive pages (REAUTH_PATHS) ask for the password again when it was last given longer ago.
+REAUTH_SECONDS = env.int("DJANGO_REAUTH_SECONDS", default=15 * 60)
+# (regex on the path, methods that need a recent password); accounts.middleware applies them.
+REAUTH_PATHS = [
+    (r"^/accounts/tokens/$", ["POST"]),  # creating an API token
+    (r"^/reviews/[^/]+/finalise/$", ["POST"]),  # finalising a board review
+    (r"^/admin/risks/risk/\d+/(invoke-contingency|stand-down)/$", ["GET", "POST"]),
+    (r"^/admin/auth/", ["GET", "POST"]),  # users and groups
+    (r"^/admin/accounts/", ["GET", "POST"]),  # everyone's API tokens
+]
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -209,6 +254,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# Under HTTPS the cookies carry the __Host- prefix: the browser keeps them only when set over
+# HTTPS for this exact host with Path=/ (no sibling subdomain can plant or overwrite them).
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -251,15 +300,29 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "text": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s "
+            "[request_id=%(request_id)s user=%(user)s client=%(client_ip)s]"
+        },
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Every record, whoever logs it (access, security, errors, gunicorn), carries the request
+    # id, the user and the real client address of the request being served ("-" outside one).
+    "filters": {"request": {"()": "accounts.logs.RequestContextFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "INFO"},
+        # One line per request from accounts.middleware.RequestContextMiddleware.
+        "access": {"level": "INFO"},
         "axes.apps": {"level": "WARNING"},  # its start-up banner is not an event
     },
 }
@@ -296,6 +359,14 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # django-filter: an untouched choice reads "All", so no filter hides rows by default.
 FILTERS_EMPTY_CHOICE_LABEL = "All"
 
+# Per-operation limits, per user, in the default cache (shared by every app server once
+# CACHE_URL names a shared one): the API's throttle scopes and the pages' limiter
+# (common/ratelimit.py) read the same rates. Over the limit: 429 and a message saying when.
+RATE_LIMITS = {
+    "contingency": env.str("CONTINGENCY_RATE", default="30/hour"),
+    "export": env.str("EXPORT_RATE", default="120/hour"),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call answers 401 with a WWW-Authenticate header.
@@ -317,8 +388,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="2000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        # ?format=csv answers count against the "export" rate too.
+        "common.api.ExportRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_RATE", default="2000/hour"),
+        **RATE_LIMITS,
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -4,12 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import LogoutView
 from config.views import healthz, logout_everywhere
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/logout-everywhere/", logout_everywhere, name="logout-everywhere"),
     path("accounts/", include("accounts.urls", namespace="accounts")),
     path("healthz", healthz, name="healthz"),

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import sessions_end_all, tokens_revoke_all
+from accounts.views import CLEAR_SITE_DATA
 
 
 @login_not_required
@@ -41,4 +42,6 @@ def logout_everywhere(request):
     tokens_revoke_all(user=user, request=request)
     logout(request)
     messages.info(request, "You have been signed out everywhere.")
-    return redirect(settings.LOGIN_URL)
+    response = redirect(settings.LOGIN_URL)
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
 
+from common import ratelimit
 from common.admin import (
     HistoryAdmin,
     ReadOnlyMixin,
@@ -203,6 +204,8 @@ class RiskAction:
     available: Callable[[Risk], bool]
     perform: Callable[..., str]
     shows_contingency: bool = True
+    # A per-user limit on submitting the form (settings.RATE_LIMITS), e.g. "contingency".
+    rate_scope: str | None = None
 
     @property
     def url_name(self) -> str:
@@ -213,6 +216,7 @@ RISK_ACTIONS = (
     RiskAction(
         slug="invoke-contingency",
         label="Invoke contingency",
+        rate_scope="contingency",
         permission="risks.add_triggerentry",
         form_class=ContingencyEntryForm,
         available=_contingency_available,
@@ -307,6 +311,10 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
         def guarded(request, *args, **kwargs):
             if request.user.is_authenticated and not request.user.has_perm(action.permission):
                 raise PermissionDenied
+            if action.rate_scope and request.method == "POST" and request.user.is_authenticated:
+                wait = ratelimit.wait_seconds(action.rate_scope, f"user-{request.user.pk}")
+                if wait is not None:
+                    return ratelimit.too_many(action.rate_scope, wait)
             return admin_view(request, *args, action=action, **kwargs)
 
         return update_wrapper(guarded, view)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.dates import sane_date
+from common.text import MultiLineField, SingleLineField
 from common.versions import bump_version
 from risks import rules
 from roadmap.models import Agency, KeyAction, Phase
@@ -49,10 +50,10 @@ class Confidence(models.TextChoices):
 
 
 class RatingLevel(models.Model):
-    axis = models.CharField(max_length=10, choices=Axis.choices)
+    axis = SingleLineField(max_length=10, choices=Axis.choices)
     level = level_field()
-    label = models.CharField(max_length=30)
-    definition = models.TextField()
+    label = SingleLineField(max_length=30)
+    definition = MultiLineField()
 
     class Meta:
         ordering = ["axis", "level"]
@@ -67,11 +68,11 @@ class RatingLevel(models.Model):
 
 
 class RatingBand(models.Model):
-    name = models.CharField(max_length=30, unique=True)
+    name = SingleLineField(max_length=30, unique=True)
     min_score = models.PositiveSmallIntegerField()
     max_score = models.PositiveSmallIntegerField()
-    colour = models.CharField(max_length=7, help_text="Hex colour, e.g. #d73027.")
-    text_colour = models.CharField(max_length=7, default="#000000")
+    colour = SingleLineField(max_length=7, help_text="Hex colour, e.g. #d73027.")
+    text_colour = SingleLineField(max_length=7, default="#000000")
     review_frequency_days = models.PositiveSmallIntegerField(
         help_text="How often a risk in this band must be reviewed."
     )
@@ -97,10 +98,10 @@ class RatingBand(models.Model):
 class RiskAppetite(models.Model):
     """The board's stated tolerance: risks scoring above max_score need its attention."""
 
-    statement = models.TextField()
+    statement = MultiLineField()
     max_score = models.PositiveSmallIntegerField()
     effective_from = models.DateField(unique=True, validators=[sane_date])
-    approved_by = models.CharField(max_length=200)
+    approved_by = SingleLineField(max_length=200)
 
     class Meta:
         ordering = ["-effective_from"]
@@ -169,11 +170,11 @@ class Risk(RiskFacts, models.Model):
         CONTINGENCY_ACTIVE = "contingency_active", "Contingency active"
         CLOSED = "closed", "Closed"
 
-    code = models.CharField(max_length=20, unique=True, validators=[rules.code_validator])
-    title = models.CharField(max_length=200)
-    statement = models.TextField(help_text="Cause, event and consequence.")
-    category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
-    owner = models.CharField(max_length=200, help_text="The named person accountable.")
+    code = SingleLineField(max_length=20, unique=True, validators=[rules.code_validator])
+    title = SingleLineField(max_length=200)
+    statement = MultiLineField(help_text="Cause, event and consequence.")
+    category = SingleLineField(max_length=20, choices=Category.choices, db_index=True)
+    owner = SingleLineField(max_length=200, help_text="The named person accountable.")
     owner_email = models.EmailField(
         blank=True,
         help_text="Where review reminders go; empty: the owner agency's contact addresses.",
@@ -190,17 +191,17 @@ class Risk(RiskFacts, models.Model):
     score = models.PositiveSmallIntegerField(editable=False)
     target_likelihood = level_field(help_text="Where the response should bring it.")
     target_impact = level_field(help_text="Where the response should bring it.")
-    confidence = models.CharField(
+    confidence = SingleLineField(
         max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
     last_assessed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    response = models.CharField(max_length=10, choices=Response.choices, default=Response.REDUCE)
-    mitigation_strategy = models.TextField()
-    contingency_plan = models.TextField()
-    trigger_conditions = models.TextField(blank=True)
+    response = SingleLineField(max_length=10, choices=Response.choices, default=Response.REDUCE)
+    mitigation_strategy = MultiLineField()
+    contingency_plan = MultiLineField()
+    trigger_conditions = MultiLineField(blank=True)
 
-    status = models.CharField(
+    status = SingleLineField(
         max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
     )
     review_frequency_days = models.PositiveSmallIntegerField(
@@ -213,7 +214,7 @@ class Risk(RiskFacts, models.Model):
         editable=False,
         help_text="Derived from the last review and the frequency (risks/rules.py).",
     )
-    closure_reason = models.TextField(blank=True)
+    closure_reason = MultiLineField(blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -316,8 +317,8 @@ class Assessment(models.Model):
     )
     likelihood = level_field()
     impact = level_field()
-    confidence = models.CharField(max_length=10, choices=Confidence.choices)
-    rationale = models.TextField()
+    confidence = SingleLineField(max_length=10, choices=Confidence.choices)
+    rationale = MultiLineField()
 
     class Meta:
         ordering = ["-assessed_at", "-id"]
@@ -357,14 +358,14 @@ class MitigationAction(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="mitigations")
-    title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
+    title = SingleLineField(max_length=300)
+    description = MultiLineField(blank=True)
     owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="mitigations")
     key_action = models.ForeignKey(
         KeyAction, null=True, blank=True, on_delete=models.PROTECT, related_name="mitigations"
     )
     due_date = models.DateField(db_index=True, validators=[sane_date])
-    status = models.CharField(
+    status = SingleLineField(
         max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
     percent_complete = models.PositiveSmallIntegerField(
@@ -431,31 +432,29 @@ class TriggerEntry(models.Model):
     sequence = models.PositiveBigIntegerField(
         unique=True, editable=False, help_text="Position in the chain: 1, 2, 3... without gaps."
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = SingleLineField(max_length=10, choices=Kind.choices)
     risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="trigger_entries")
-    risk_code = models.CharField(
+    risk_code = SingleLineField(
         max_length=20, editable=False, help_text="The risk's code when the entry was recorded."
     )
     recorded_at = models.DateTimeField(editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trigger_entries"
     )
-    recorded_by_username = models.CharField(
+    recorded_by_username = SingleLineField(
         max_length=150, editable=False, help_text="The recorder's username when recorded."
     )
-    reason = models.TextField()
-    evidence = models.TextField(blank=True)
-    actions_taken = models.TextField(blank=True)
-    authorised_by = models.CharField(max_length=200, blank=True)
-    previous_status = models.CharField(
+    reason = MultiLineField()
+    evidence = MultiLineField(blank=True)
+    actions_taken = MultiLineField(blank=True)
+    authorised_by = SingleLineField(max_length=200, blank=True)
+    previous_status = SingleLineField(
         max_length=20,
         choices=Risk.Status.choices,
         help_text="The risk's status before this entry; standing down restores the invoked one.",
     )
-    prev_hash = models.CharField(
-        max_length=64, unique=True, editable=False, validators=[hex_digest]
-    )
-    entry_hash = models.CharField(
+    prev_hash = SingleLineField(max_length=64, unique=True, editable=False, validators=[hex_digest])
+    entry_hash = SingleLineField(
         max_length=64, unique=True, editable=False, validators=[hex_digest]
     )
 
@@ -510,7 +509,7 @@ class TriggerCheckpoint(models.Model):
         APPEND = "append", "Entry appended"
         ANCHOR = "anchor", "Board review anchor"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, editable=False)
+    kind = SingleLineField(max_length=10, choices=Kind.choices, editable=False)
     entry = models.OneToOneField(
         TriggerEntry,
         null=True,
@@ -520,11 +519,11 @@ class TriggerCheckpoint(models.Model):
         help_text="The entry whose appending made this head (none for a review's anchor).",
     )
     sequence = models.PositiveBigIntegerField(editable=False, help_text="0: an empty log.")
-    entry_hash = models.CharField(max_length=64, editable=False, validators=[hex_digest])
+    entry_hash = SingleLineField(max_length=64, editable=False, validators=[hex_digest])
     signed_at = models.DateTimeField(editable=False)
-    origin = models.CharField(max_length=200, editable=False)
-    key_id = models.CharField(max_length=16, editable=False)
-    signature = models.CharField(max_length=100, editable=False)
+    origin = SingleLineField(max_length=200, editable=False)
+    key_id = SingleLineField(max_length=16, editable=False)
+    signature = SingleLineField(max_length=100, editable=False)
 
     objects = TriggerCheckpointQuerySet.as_manager()
 
@@ -559,7 +558,7 @@ class TriggerChainHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     sequence = models.PositiveBigIntegerField(default=0)
-    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH, validators=[hex_digest])
+    entry_hash = SingleLineField(max_length=64, default=GENESIS_HASH, validators=[hex_digest])
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -585,9 +584,9 @@ class Indicator(models.Model):
     metric = models.ForeignKey(
         "roadmap.Metric", on_delete=models.PROTECT, related_name="risk_indicators"
     )
-    comparison = models.CharField(max_length=12, choices=Comparison.choices)
+    comparison = SingleLineField(max_length=12, choices=Comparison.choices)
     threshold = models.DecimalField(max_digits=14, decimal_places=2)
-    description = models.TextField(blank=True)
+    description = MultiLineField(blank=True)
     applies_from = models.DateField(
         null=True,
         blank=True,
@@ -635,14 +634,14 @@ class IndicatorBreach(models.Model):
         "roadmap.MetricReading", on_delete=models.PROTECT, related_name="indicator_breaches"
     )
     detected_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(
+    status = SingleLineField(
         max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
     )
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution_reason = models.TextField(blank=True)
+    resolution_reason = MultiLineField(blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -687,15 +686,15 @@ class BoardReview(models.Model):
         DRAFT = "draft", "Draft"
         FINAL = "final", "Final"
 
-    quarter = models.CharField(
+    quarter = SingleLineField(
         max_length=7,
         unique=True,
         validators=[RegexValidator(QUARTER_PATTERN, "Give the quarter as YYYY-Qn, e.g. 2027-Q1.")],
     )
     meeting_date = models.DateField(validators=[sane_date])
-    attendees = models.TextField(help_text="One name and agency per line.")
-    decisions = models.TextField(blank=True)
-    status = models.CharField(
+    attendees = MultiLineField(help_text="One name and agency per line.")
+    decisions = MultiLineField(blank=True)
+    status = SingleLineField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     created_by = models.ForeignKey(
@@ -757,8 +756,8 @@ class ReviewSnapshot(models.Model):
     score = models.PositiveSmallIntegerField()
     target_likelihood = level_field()
     target_impact = level_field()
-    status = models.CharField(max_length=20, choices=Risk.Status.choices)
-    confidence = models.CharField(max_length=10, choices=Confidence.choices)
+    status = SingleLineField(max_length=20, choices=Risk.Status.choices)
+    confidence = SingleLineField(max_length=10, choices=Confidence.choices)
     next_review_due = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -784,7 +783,7 @@ class RiskAcceptance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     accepted_on = models.DateField(validators=[sane_date])
-    rationale = models.TextField()
+    rationale = MultiLineField()
     expires_on = models.DateField(db_index=True, validators=[sane_date])
     history = HistoricalRecords()
 
@@ -818,8 +817,8 @@ class NotificationFailure(models.Model):
     )
     failed_at = models.DateTimeField(default=timezone.now, db_index=True)
     attempts = models.PositiveSmallIntegerField()
-    error = models.TextField()
-    recipients = models.TextField(blank=True, help_text="Who should have been told, one a line.")
+    error = MultiLineField()
+    recipients = MultiLineField(blank=True, help_text="Who should have been told, one a line.")
 
     class Meta:
         ordering = ["-failed_at", "-id"]
@@ -847,11 +846,11 @@ class Reminder(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    recipient = models.CharField(
+    recipient = SingleLineField(
         max_length=254, blank=True, help_text="Empty: nobody to send it to (a failure)."
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    item = models.CharField(
+    kind = SingleLineField(max_length=20, choices=Kind.choices)
+    item = SingleLineField(
         max_length=40, help_text="What it is about, e.g. risk:12, mitigation:3, week:2026-W49."
     )
     risk = models.ForeignKey(
@@ -868,8 +867,8 @@ class Reminder(models.Model):
     )
     sent_on = models.DateField(db_index=True, help_text="The day of the run.")
     sent_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
-    error = models.TextField(blank=True)
+    status = SingleLineField(max_length=10, choices=Status.choices, db_index=True)
+    error = MultiLineField(blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]

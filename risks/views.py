@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.calendar import end_of_day
+from common.ratelimit import rate_limited
 from risks import exports, pack, selectors, services
 from risks.filters import HeatmapFilter, RiskFilter, active_filters
 from risks.models import QUARTER_PATTERN, BoardReview, Risk
@@ -371,6 +372,7 @@ def review_accept(request, quarter: str, code: str):
 
 @require_GET
 @view_register
+@rate_limited("export")
 def register_export_csv(request):
     filterset = RiskFilter(request.GET, queryset=selectors.risk_list())
     if not filterset.is_valid():
@@ -390,6 +392,7 @@ def register_export_csv(request):
 
 @require_GET
 @view_register
+@rate_limited("export")
 def register_export_xlsx(request):
     filterset = RiskFilter(request.GET, queryset=selectors.risk_list())
     if not filterset.is_valid():
@@ -403,6 +406,7 @@ def register_export_xlsx(request):
         request=request,
     )
     response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
+    response.audit_rows = filterset.qs.count()  # for the read audit (accounts.middleware)
     return _named_by_filters(response, filterset, "xlsx")
 
 
@@ -429,6 +433,7 @@ def _final_review_or_404(quarter: str) -> BoardReview:
 
 @require_GET
 @view_reviews
+@rate_limited("export")
 def review_export_csv(request, quarter: str):
     review = _final_review_or_404(quarter)
     response = StreamingHttpResponse(
@@ -441,10 +446,12 @@ def review_export_csv(request, quarter: str):
 
 @require_GET
 @view_reviews
+@rate_limited("export")
 def review_export_xlsx(request, quarter: str):
     review = _final_review_or_404(quarter)
     content = exports.snapshot_xlsx(review=review, scale=selectors.rating_scale())
     response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
+    response.audit_rows = review.snapshots.count()  # for the read audit (accounts.middleware)
     response["Content-Disposition"] = _attachment(f"board-review-{review.quarter}.xlsx")
     return response
 
@@ -459,6 +466,7 @@ def _attachment(filename: str) -> str:
 
 @require_GET
 @view_reviews
+@rate_limited("export")
 def review_pack_pdf(request, quarter: str):
     """The board pack as PDF: a draft's is watermarked DRAFT."""
     review = _review_or_404(quarter)

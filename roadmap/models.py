@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from common.calendar import PROGRAMME_MONTHS
 from common.dates import sane_date
+from common.text import MultiLineField, SingleLineField
 from common.versions import bump_version
 
 # The roadmap runs ten years; key-action timelines are month numbers inside that span.
@@ -16,11 +17,11 @@ from common.versions import bump_version
 
 class Agency(models.Model):
     code = models.SlugField(max_length=20, unique=True, allow_unicode=False)
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    contact_emails = models.TextField(
+    contact_emails = MultiLineField(
         blank=True, help_text="One address per line; receives notifications for its risks."
     )
 
@@ -38,11 +39,11 @@ class Agency(models.Model):
 
 class Phase(models.Model):
     number = models.PositiveSmallIntegerField(unique=True)
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     start_year = models.PositiveSmallIntegerField()
     end_year = models.PositiveSmallIntegerField()
-    summary = models.TextField(blank=True, help_text="What the phase is, from the strategy.")
-    expected_outcomes = models.TextField(blank=True)
+    summary = MultiLineField(blank=True, help_text="What the phase is, from the strategy.")
+    expected_outcomes = MultiLineField(blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -61,7 +62,7 @@ class Phase(models.Model):
 class PhaseObjective(models.Model):
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="objectives")
     position = models.PositiveSmallIntegerField(default=0)
-    text = models.TextField()
+    text = MultiLineField()
 
     class Meta:
         ordering = ["phase__number", "position"]
@@ -75,7 +76,7 @@ class LegislativeRequirement(models.Model):
         Phase, on_delete=models.PROTECT, related_name="legislative_requirements"
     )
     position = models.PositiveSmallIntegerField(default=0)
-    text = models.TextField()
+    text = MultiLineField()
     needs_new_legislation = models.BooleanField(default=False)
 
     class Meta:
@@ -87,7 +88,7 @@ class LegislativeRequirement(models.Model):
 
 class PersonnelRequirement(models.Model):
     phase = models.OneToOneField(Phase, on_delete=models.PROTECT, related_name="personnel")
-    text = models.TextField()
+    text = MultiLineField()
 
     class Meta:
         ordering = ["phase__number"]
@@ -102,13 +103,13 @@ class FundingLine(models.Model):
     phase = models.OneToOneField(
         Phase, null=True, blank=True, on_delete=models.PROTECT, related_name="funding"
     )
-    label = models.CharField(max_length=100, unique=True)
-    estimated_cost = models.CharField(max_length=200, help_text="As written in the roadmap.")
+    label = SingleLineField(max_length=100, unique=True)
+    estimated_cost = SingleLineField(max_length=200, help_text="As written in the roadmap.")
     cost_low_usd = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
     cost_high_usd = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
     per_year = models.BooleanField(default=False)
-    funding_source = models.CharField(max_length=300, blank=True)
-    notes = models.TextField(blank=True)
+    funding_source = SingleLineField(max_length=300, blank=True)
+    notes = MultiLineField(blank=True)
     is_total = models.BooleanField(default=False)
 
     class Meta:
@@ -132,8 +133,8 @@ class FundingLine(models.Model):
 
 
 class InfrastructureRequirement(models.Model):
-    area = models.CharField(max_length=100, unique=True)
-    text = models.TextField()
+    area = SingleLineField(max_length=100, unique=True)
+    text = MultiLineField()
     funded_by = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -146,9 +147,9 @@ class InfrastructureRequirement(models.Model):
 
 
 class GovernanceBody(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    responsibilities = models.TextField()
-    meeting_frequency = models.CharField(max_length=100, blank=True)
+    name = SingleLineField(max_length=200, unique=True)
+    responsibilities = MultiLineField()
+    meeting_frequency = SingleLineField(max_length=100, blank=True)
     agencies = models.ManyToManyField(Agency, blank=True, related_name="governance_bodies")
 
     class Meta:
@@ -169,20 +170,20 @@ class KeyAction(models.Model):
 
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="key_actions")
     position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=300)
-    lead_actor = models.CharField(max_length=200, help_text="As written, e.g. 'ONDCP/NSC'.")
+    title = SingleLineField(max_length=300)
+    lead_actor = SingleLineField(max_length=200, help_text="As written, e.g. 'ONDCP/NSC'.")
     lead_agencies = models.ManyToManyField(Agency, related_name="key_actions")
-    timeline = models.CharField(max_length=100, help_text="As written, e.g. 'Months 1-6'.")
+    timeline = SingleLineField(max_length=100, help_text="As written, e.g. 'Months 1-6'.")
     start_month = models.PositiveSmallIntegerField()
     end_month = models.PositiveSmallIntegerField()
-    resources_needed = models.TextField(blank=True)
+    resources_needed = MultiLineField(blank=True)
     cost_low_usd = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
     cost_high_usd = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
     cost_per_year = models.BooleanField(
         default=False, help_text="The cost range is per year rather than in total."
     )
-    success_metric = models.CharField(max_length=300)
-    status = models.CharField(
+    success_metric = SingleLineField(max_length=300)
+    status = SingleLineField(
         max_length=20, choices=Status.choices, default=Status.NOT_STARTED, db_index=True
     )
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -220,11 +221,11 @@ class Metric(models.Model):
         DECREASE = "decrease", "Lower is better"
 
     position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(max_length=200, unique=True, help_text="The milestone.")
-    unit = models.CharField(max_length=100)
+    name = SingleLineField(max_length=200, unique=True, help_text="The milestone.")
+    unit = SingleLineField(max_length=100)
     milestone_year = models.PositiveSmallIntegerField()
-    direction = models.CharField(max_length=10, choices=Direction.choices)
-    baseline = models.CharField(max_length=100, help_text="As written, e.g. '~5 (informal)'.")
+    direction = SingleLineField(max_length=10, choices=Direction.choices)
+    baseline = SingleLineField(max_length=100, help_text="As written, e.g. '~5 (informal)'.")
     baseline_low = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     baseline_high = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     phases = models.ManyToManyField(Phase, blank=True, related_name="metrics")
@@ -251,7 +252,7 @@ class Metric(models.Model):
 class MetricTarget(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="targets")
     year = models.PositiveSmallIntegerField()
-    target = models.CharField(max_length=100, help_text="As written, e.g. '5-10' or '50+'.")
+    target = SingleLineField(max_length=100, help_text="As written, e.g. '5-10' or '50+'.")
     value_low = models.DecimalField(max_digits=14, decimal_places=2)
     value_high = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text="Empty: open-ended."
@@ -278,8 +279,8 @@ class MetricReading(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="readings")
     observed_on = models.DateField(validators=[sane_date])
     value = models.DecimalField(max_digits=14, decimal_places=2)
-    source = models.CharField(max_length=300)
-    note = models.TextField(blank=True)
+    source = SingleLineField(max_length=300)
+    note = MultiLineField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -162,6 +162,15 @@ def totp_now(device) -> str:
 
 
 @pytest.fixture(autouse=True)
+def empty_rate_limits():
+    """Per-operation limits (exports, contingencies) count per user id in the cache; ids come
+    back after a rollback, so each test starts with no calls counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -73,3 +73,38 @@ def test_the_server_refuses_to_start_without_a_key():
     assert (
         "ImproperlyConfigured" in result.stderr and "TRIGGER_LOG_SIGNING_KEY_FILE" in result.stderr
     )
+
+
+def _without_secret_key(environ) -> dict:
+    return {k: v for k, v in _without_test_switches(environ).items() if k != "DJANGO_SECRET_KEY"}
+
+
+def test_the_server_refuses_to_start_on_the_development_secret_key():
+    production = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    for entry in ("config.wsgi", "config.asgi"):
+        result = subprocess.run(
+            [sys.executable, "-c", f"import {entry}"],
+            env={**_without_secret_key(os.environ), **production},
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0, entry
+        assert "ImproperlyConfigured" in result.stderr
+        assert "DJANGO_SECRET_KEY is not set and DJANGO_DEBUG is off" in result.stderr
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env={**_without_secret_key(os.environ), **production},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode != 0 and "common.E003" in check.stderr
+
+
+def test_gunicorn_believes_x_forwarded_proto_only_from_this_machine():
+    from config.gunicorn import forwarded_allow_ips
+
+    assert forwarded_allow_ips == "127.0.0.1"

@@ -62,3 +62,70 @@ def test_the_boolean_spellings_read_as_documented(value, https):
     result = _start(DJANGO_HTTPS=value, DJANGO_SECRET_KEY="k" * 60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == https
+
+
+PRINT_MAIL = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL)"
+)
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _mail(**environ) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": "k" * 60,
+        **environ,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_MAIL],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_smtp_uses_tls_unless_told_otherwise():
+    result = _mail(DJANGO_EMAIL_BACKEND=SMTP, DJANGO_EMAIL_HOST="smtp.example.gov")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False"]
+
+
+def test_plaintext_smtp_to_another_host_stops_start_up():
+    result = _mail(
+        DJANGO_EMAIL_BACKEND=SMTP, DJANGO_EMAIL_HOST="smtp.example.gov", DJANGO_EMAIL_USE_TLS="0"
+    )
+    assert result.returncode != 0
+    assert "DJANGO_EMAIL_USE_TLS is off for the mail host 'smtp.example.gov'" in result.stderr
+
+
+def test_plaintext_smtp_to_this_machine_is_allowed():
+    result = _mail(
+        DJANGO_EMAIL_BACKEND=SMTP, DJANGO_EMAIL_HOST="localhost", DJANGO_EMAIL_USE_TLS="0"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_implicit_tls_turns_starttls_off():
+    result = _mail(DJANGO_EMAIL_BACKEND=SMTP, DJANGO_EMAIL_USE_SSL="1", DJANGO_EMAIL_PORT="465")
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_https_cookies_carry_the_host_prefix():
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_HTTPS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["__Host-sessionid", "__Host-csrftoken"]

@@ -24,6 +24,7 @@ from common.api import (
     error,
     flatten,
     requires,
+    scoped_throttles,
     serializer_csv,
     wants_csv,
 )
@@ -114,7 +115,7 @@ CONTINGENCY_RESPONSES = {
 }
 
 
-def contingency_action(name: str, write, doc: str):
+def contingency_action(name: str, write, doc: str, *, throttle: str | None = None):
     """One of the risk's contingency actions (POST /risks/{code}/<name with dashes>/): the
     same permission, input, answers and schema for each; `write` is its service."""
 
@@ -129,6 +130,7 @@ def contingency_action(name: str, write, doc: str):
         url_path=name.replace("_", "-"),
         permission_classes=[requires("risks.add_triggerentry")],
         filter_backends=[],
+        **(scoped_throttles(throttle) if throttle else {}),
     )
     return extend_schema(request=ContingencySerializer, responses=CONTINGENCY_RESPONSES)(
         decorate(record)
@@ -168,6 +170,7 @@ class RiskViewSet(
     filterset_class = RiskFilter
     ordering_fields = ["code", "score", "title", "next_review_due", "updated_at", "status"]
     ordering = ["-score", "code"]
+    throttle_scope: str | None = None  # set per action (invoke-contingency: "contingency")
     csv_filename = "risks.csv"
     etag_kind = "risk"
     extra_query_params = {"retrieve": ("as_of",)}
@@ -262,6 +265,7 @@ class RiskViewSet(
         services.contingency_invoke,
         """Put the risk's contingency plan into effect: a trigger log entry (`invoked`), the
         risk becomes `contingency_active` and its open indicator breaches are resolved.""",
+        throttle="contingency",  # it emails the Board: its own limit (CONTINGENCY_RATE)
     )
     contingency_update = contingency_action(
         "contingency_update",
