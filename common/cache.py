@@ -64,9 +64,9 @@ def answer_key(name: str, *parts: Any) -> str:
 def cached(name: str, parts: tuple, compute: Callable[[], Any], *, timeout: int = 3600) -> Any:
     """`compute()`'s answer for `parts` (anything with a stable repr: filters, day, basis)
     under the current version of `name`; one cache round trip when it is there."""
-    version_key, key = version_key(name), answer_key(name, *parts)
-    found = cache.get_many([version_key, key])
-    token = found.get(version_key)
+    vkey, key = version_key(name), answer_key(name, *parts)
+    found = cache.get_many([vkey, key])
+    token = found.get(vkey)
     stored = found.get(key)
     if token is not None and stored is not None and stored[0] == token:
         return stored[1]
