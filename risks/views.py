@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.calendar import end_of_day
 from risks import exports, pack, selectors, services
 from risks.filters import HeatmapFilter, RiskFilter, active_filters
 from risks.models import QUARTER_PATTERN, BoardReview, Risk
@@ -107,17 +106,12 @@ def dashboard(request):
 @view_register
 def heatmap(request):
     filterset = HeatmapFilter(request.GET, queryset=Risk.objects.all())
-    grid = movement = None
+    movement = None
     if filterset.is_valid():
         data = filterset.form.cleaned_data
         as_of = data.get("as_of")
-        grid = selectors.heatmap_grid(
+        movement = selectors.heatmap_page(
             risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
-        )
-        # As of a past day, compare with the review the board had finalised by then.
-        before = end_of_day(as_of) if as_of else None
-        movement = selectors.heatmap_movement(
-            grid=grid, review=selectors.review_latest_final(before=before)
         )
     return render(
         request,
@@ -128,7 +122,7 @@ def heatmap(request):
             "movement": movement,
             "query": request.GET.urlencode(),
         },
-        status=HTTPStatus.OK if grid else HTTPStatus.BAD_REQUEST,
+        status=HTTPStatus.OK if movement else HTTPStatus.BAD_REQUEST,
     )
 
 
