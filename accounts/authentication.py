@@ -86,7 +86,7 @@ def _remembered(digest: str) -> tuple[str | None, tuple | None]:
 
 def _remember(version: str | None, digest: str, user, auth_token) -> None:
     timeout = settings.API_AUTH_CACHE_SECONDS
-    if not timeout or version is None:
+    if not timeout or version is None or not state_cache.storable(AUTH_STATE):
         return
     if auth_token.expiry is not None:
         left = (auth_token.expiry - timezone.now()).total_seconds()

@@ -48,12 +48,38 @@ def version(name: str) -> str:
     return token
 
 
+def _uncommitted() -> set[str]:
+    names = getattr(connection, "_state_uncommitted", None)
+    if names is None:
+        names = connection._state_uncommitted = set()
+    return names
+
+
 def bump(name: str) -> None:
     """`name`'s state changed: every answer computed from it is stale, now and after commit."""
     key = version_key(name)
     cache.set(key, _new_token(), None)
     if connection.in_atomic_block:
-        transaction.on_commit(lambda: cache.set(key, _new_token(), None))
+        _uncommitted().add(name)
+
+        def committed() -> None:
+            _uncommitted().discard(name)
+            cache.set(key, _new_token(), None)
+
+        transaction.on_commit(committed)
+
+
+def storable(name: str) -> bool:
+    """Whether an answer computed now may be kept: not while this connection's transaction
+    holds an uncommitted write of `name` (it may yet roll back, and no commit would then move
+    the version past an answer read from it)."""
+    names = _uncommitted()
+    if name not in names:
+        return True
+    if connection.in_atomic_block:
+        return False
+    names.discard(name)  # that transaction rolled back: nothing was kept from it
+    return True
 
 
 def answer_key(name: str, *parts: Any) -> str:
@@ -73,7 +99,8 @@ def cached(name: str, parts: tuple, compute: Callable[[], Any], *, timeout: int 
     if token is None:
         token = version(name)
     value = compute()
-    cache.set(key, (token, value), timeout)
+    if storable(name):
+        cache.set(key, (token, value), timeout)
     return value
 
 
@@ -91,6 +118,7 @@ class ProcessMemo:
         token = version(self.name)
         if token != self._token or self._value is MISSING:
             value = self.compute()
-            self._token, self._value = token, value
+            if storable(self.name):
+                self._token, self._value = token, value
             return value
         return self._value

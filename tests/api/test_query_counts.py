@@ -194,16 +194,19 @@ def _statements(queries) -> list[str]:
     ]
 
 
-def _token_client(client, user):
+def _token_client(client, user, committed):
     from accounts.services import token_create
 
-    _, key = token_create(user=user, name="floor")
+    with committed(execute=True):  # as in production: remembered only once committed
+        _, key = token_create(user=user, name="floor")
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     return client
 
 
-def test_trivial_list_with_a_token_costs_at_most_three_queries(client, auditor, seed):
-    client = _token_client(client, auditor)
+def test_trivial_list_with_a_token_costs_at_most_three_queries(
+    client, auditor, seed, django_capture_on_commit_callbacks
+):
+    client = _token_client(client, auditor, django_capture_on_commit_callbacks)
     assert client.get("/api/v1/phases/").status_code == 200  # the token is remembered
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/phases/")
@@ -211,9 +214,12 @@ def test_trivial_list_with_a_token_costs_at_most_three_queries(client, auditor, 
     assert len(_statements(queries)) <= 3, _statements(queries)
 
 
-def test_a_page_of_100_risks_costs_at_most_six_queries(client, auditor, fixed):
-    _grow(5, fixed)
-    client = _token_client(client, auditor)
+def test_a_page_of_100_risks_costs_at_most_six_queries(
+    client, auditor, fixed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _grow(5, fixed)
+    client = _token_client(client, auditor, django_capture_on_commit_callbacks)
     assert client.get("/api/v1/risks/?page_size=100").status_code == 200
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/risks/?page_size=100")
