@@ -9,3 +9,5 @@ class AccountsConfig(AppConfig):
         # Security events (sign-in success, failure, lockout) are logged by receivers; the
         # token header is described in the OpenAPI schema by an extension.
         from accounts import schema, signals  # noqa: F401
+
+        signals.connect_token_forgetting()

@@ -7,6 +7,7 @@ import time
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.client import client_address
@@ -66,3 +67,36 @@ def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     security_event(
         "sign_in.locked_out", request=request, username=username or "-", level=logging.WARNING
     )
+
+
+# --- Remembered API tokens (accounts/authentication.py) are forgotten by any change to who may
+# do what: a token revoked or created, a user saved (deactivated, password, superuser), a
+# group or a permission changed, or a sign-out.
+
+
+def _forget_tokens(sender=None, **kwargs) -> None:
+    from accounts.authentication import forget_all
+
+    forget_all()
+
+
+def _forget_tokens_on_m2m(sender, action: str, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        _forget_tokens()
+
+
+def connect_token_forgetting() -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.models import ApiToken
+
+    User = get_user_model()
+    for model in (ApiToken, User, Group, Permission):
+        for signal in (post_save, post_delete):
+            signal.connect(_forget_tokens, sender=model, dispatch_uid=f"accounts.forget.{model}")
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(
+            _forget_tokens_on_m2m, sender=through, dispatch_uid=f"accounts.forget.{through}"
+        )
+    user_logged_out.connect(_forget_tokens, dispatch_uid="accounts.forget.sign_out")

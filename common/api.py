@@ -59,9 +59,28 @@ def requires(*perms: str) -> type[permissions.BasePermission]:
 
 
 class PagePagination(pagination.PageNumberPagination):
+    """Pages by number. The first page is read with one row more than it shows: when that
+    row is not there, the page is the whole list and its length is the count, so a short
+    list costs one query, not a COUNT and a page."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page_size = self.get_page_size(request)
+        if not page_size or request.query_params.get(self.page_query_param, "1") != "1":
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        rows = list(queryset[: page_size + 1])
+        paginator = self.django_paginator_class(queryset, page_size)
+        if len(rows) <= page_size:
+            paginator.count = len(rows)
+        self.page = paginator.page(1)
+        self.page.object_list = rows[:page_size]
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(self.page)
 
 
 class LogCursorPagination(pagination.CursorPagination):

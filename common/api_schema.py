@@ -5,9 +5,11 @@ whose class attributes read those settings, so the two cannot share a module."""
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, connections, transaction
 from django.utils.text import capfirst
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 from common.api import (
     CSV_SCHEMA,
@@ -117,7 +119,26 @@ def _model_field(field):
 
 class ApiView(JSONErrorsMixin, StrictQueryParams):
     """Mixed into every API view: the bounded JSON parser, refusal of unknown query
-    parameters, the documenting schema, and errors as JSON whatever format was asked for."""
+    parameters, the documenting schema, and errors as JSON whatever format was asked for.
+
+    Reads run outside a transaction (ATOMIC_REQUESTS would add BEGIN and COMMIT to every GET,
+    and each statement of a read sees committed data either way); every other method runs in
+    one, as ATOMIC_REQUESTS would: an error answer (DRF marks it for rollback) or an
+    exception writes nothing."""
 
     parser_classes = [JSONParser]
     schema = ApiSchema()
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        view = super().as_view(*args, **kwargs)
+        view._non_atomic_requests = set(connections)
+        return view
+
+    def dispatch(self, request, *args, **kwargs):
+        # Inside a caller's transaction (a test's), a read still gets its own savepoint: DRF
+        # marks the innermost transaction for rollback on an error answer.
+        if request.method in SAFE_METHODS and not connection.in_atomic_block:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)

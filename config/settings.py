@@ -411,6 +411,10 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+# A token that authenticated is remembered (with its user's permissions) in the cache for up
+# to this many seconds; revoking it, or any change of users, groups or permissions, forgets
+# every remembered token at once (accounts/authentication.py). 0 turns it off.
+API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Roadmap Risk Register API",

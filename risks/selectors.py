@@ -9,10 +9,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from common import cache as state_cache
 from common import signing
 from common.calendar import end_of_day, programme_year, target_calendar_year
 from common.history import rows_as_of
@@ -37,6 +40,7 @@ from risks.models import (
     TriggerChainHead,
     TriggerEntry,
 )
+from risks.signals import REGISTER
 from risks.trigger_chain import Anchor, ChainReport, chain_verify
 from roadmap.models import Metric, MetricReading, MetricTarget
 
@@ -64,8 +68,29 @@ class Scale:
         return self.appetite.max_score if self.appetite else None
 
 
+# Answers read from the register, kept across requests and processes until the next write
+# (risks/signals.py moves the version on every save or delete in the register or the plan).
+
+
+def register_cached(parts: tuple, compute):
+    """`compute()`'s answer for `parts`, kept until the register changes or the day turns
+    ("overdue" and the breaches open today depend on the date)."""
+    return state_cache.cached(REGISTER, (*parts, timezone.localdate()), compute)
+
+
+def queryset_key(queryset: QuerySet) -> tuple:
+    """What identifies a queryset's rows in a cache key: its SQL and parameters."""
+    sql, params = queryset.query.sql_with_params()
+    return (queryset.model._meta.label, sql, tuple(params))
+
+
 def rating_scale() -> Scale:
-    """The scale in three small queries; callers hold on to it for a request."""
+    """The scale: three small queries when the register has changed since this process last
+    read it, none otherwise."""
+    return _SCALE.get()
+
+
+def _rating_scale() -> Scale:
     labels: dict[str, dict[int, str]] = {Axis.LIKELIHOOD: {}, Axis.IMPACT: {}}
     for level in RatingLevel.objects.all():
         labels[level.axis][level.level] = level.label
@@ -75,6 +100,9 @@ def rating_scale() -> Scale:
         bands=tuple(RatingBand.objects.all()),
         appetite=RiskAppetite.objects.order_by("-effective_from").first(),
     )
+
+
+_SCALE = state_cache.ProcessMemo(REGISTER, _rating_scale)
 
 
 def review_frequency_days(*, risk: Risk, scale: Scale | None = None) -> int | None:
@@ -286,11 +314,20 @@ def heatmap_grid(
     as_of: datetime.date | None = None,
     scale: Scale | None = None,
 ) -> Heatmap:
-    """Counts per cell from one aggregate query and the leading codes per cell from one
-    windowed query: the number of queries does not grow with the number of risks."""
+    """Counts per cell from one aggregate query and the leading codes per cell from one more:
+    the number of queries does not grow with the number of risks. Kept in the cache until
+    the register changes (see register_cached)."""
     if basis not in BASES:
         raise ValueError(f"basis must be one of {', '.join(BASES)}")
-    scale = scale or rating_scale()
+    if scale is not None:
+        return _heatmap_grid(risks=risks, basis=basis, as_of=as_of, scale=scale)
+    return register_cached(
+        ("heatmap_grid", queryset_key(risks), basis, as_of),
+        lambda: _heatmap_grid(risks=risks, basis=basis, as_of=as_of, scale=rating_scale()),
+    )
+
+
+def _heatmap_grid(*, risks, basis, as_of, scale) -> Heatmap:
     if basis == "target":
         l_field, i_field = "target_likelihood", "target_impact"
     else:
@@ -303,28 +340,23 @@ def heatmap_grid(
     }
     on = as_of or timezone.localdate()
     entries: dict[tuple[int, int], list[CellRisk]] = {}
-    leading = (
-        risks.annotate(
-            cell_rank=Window(
-                RowNumber(),
-                partition_by=[F(l_field), F(i_field)],
-                order_by=[F("score").desc(), F("code").asc()],
-            )
-        )
-        .filter(cell_rank__lte=CODES_PER_CELL)
-        .annotate(flagged=Exists(_breach_open(on=as_of)))
-        .values_list(
-            l_field,
-            i_field,
-            "code",
-            "title",
-            "next_review_due",
-            "status",
-            "confidence",
-            "last_assessed_at",
-            "flagged",
-        )
+    columns = (
+        l_field,
+        i_field,
+        "code",
+        "title",
+        "next_review_due",
+        "status",
+        "confidence",
+        "last_assessed_at",
+        "flagged",
     )
+    risks = risks.annotate(flagged=Exists(_breach_open(on=as_of)))
+    cells = [cell for cell, n in counts.items() if n and None not in cell]
+    if connection.vendor == "postgresql" and not is_past(risks):
+        leading = _leading_per_cell(risks, l_field, i_field, columns, cells)
+    else:
+        leading = _leading_windowed(risks, l_field, i_field, columns)
     for (
         likelihood,
         impact,
@@ -349,6 +381,44 @@ def heatmap_grid(
 
     rows = _grid_rows(scale=scale, counts=counts, entries=entries)
     return Heatmap(scale=scale, basis=basis, rows=rows, total=sum(counts.values()))
+
+
+def _leading_windowed(risks, l_field, i_field, columns):
+    """The leading codes of every cell in one query, ranked by a window (SQLite, history)."""
+    return (
+        risks.annotate(
+            cell_rank=Window(
+                RowNumber(),
+                partition_by=[F(l_field), F(i_field)],
+                order_by=[F("score").desc(), F("code").asc()],
+            )
+        )
+        .filter(cell_rank__lte=CODES_PER_CELL)
+        .values_list(*columns)
+    )
+
+
+def _leading_per_cell(risks, l_field, i_field, columns, cells):
+    """On PostgreSQL: for each non-empty cell, its first CODES_PER_CELL risks by score and
+    code, each a LIMIT read of the (cell, -score, code) index that stops early (a LATERAL
+    join over the cells), where the window sorts every risk on the register."""
+    if not cells:
+        return []
+    per_cell = (
+        risks.filter(**{l_field: RawSQL("cell.l", ()), i_field: RawSQL("cell.i", ())})
+        .order_by("-score", "code")
+        .values_list(*columns, "score")[:CODES_PER_CELL]
+    )
+    sql, params = per_cell.query.sql_with_params()
+    values = ", ".join(["(%s, %s)"] * len(cells))
+    query = (
+        f"SELECT top.* FROM (VALUES {values}) AS cell(l, i) "  # noqa: S608 - placeholders only
+        f"CROSS JOIN LATERAL ({sql}) AS top "
+        "ORDER BY cell.l, cell.i, top.score DESC, top.code"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [level for cell in cells for level in cell] + list(params))
+        return [row[:-1] for row in cursor.fetchall()]
 
 
 def risks_on_register(*, include_closed: bool = False) -> QuerySet[Risk]:
@@ -628,6 +698,20 @@ class Movement:
     grid: Heatmap  # the same grid, its cells marked with moves, departures and new risks
     moves: list[Move]
     new_codes: list[str]
+
+
+def heatmap_page(
+    *, risks: QuerySet[Risk], basis: str = "current", as_of: datetime.date | None = None
+) -> Movement:
+    """The heatmap page's grid with its movement since the review the board had finalised
+    by then (as of a past day: by the end of that day); cached like the grid."""
+
+    def compute() -> Movement:
+        grid = heatmap_grid(risks=risks, basis=basis, as_of=as_of)
+        before = end_of_day(as_of) if as_of else None
+        return heatmap_movement(grid=grid, review=review_latest_final(before=before))
+
+    return register_cached(("heatmap_page", queryset_key(risks), basis, as_of), compute)
 
 
 def heatmap_movement(*, grid: Heatmap, review: BoardReview | None) -> Movement:

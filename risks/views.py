@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.calendar import end_of_day
 from common.ratelimit import rate_limited
 from risks import exports, pack, selectors, services
 from risks.filters import HeatmapFilter, RiskFilter, active_filters
@@ -120,27 +120,28 @@ def dashboard(request):
 @view_register
 def heatmap(request):
     filterset = HeatmapFilter(request.GET, queryset=Risk.objects.all())
-    grid = movement = None
+    grid = None
     if filterset.is_valid():
         data = filterset.form.cleaned_data
-        as_of = data.get("as_of")
-        grid = selectors.heatmap_grid(
-            risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
-        )
-        # As of a past day, compare with the review the board had finalised by then.
-        before = end_of_day(as_of) if as_of else None
-        movement = selectors.heatmap_movement(
-            grid=grid, review=selectors.review_latest_final(before=before)
+        as_of, basis = data.get("as_of"), data.get("basis") or "current"
+
+        def compute() -> dict:
+            # The grid's HTML (a URL per code shown) was most of the page: kept rendered.
+            movement = selectors.heatmap_page(risks=filterset.qs, basis=basis, as_of=as_of)
+            body = {"grid": movement.grid, "movement": movement}
+            return {
+                "basis": movement.grid.basis,
+                "total": movement.grid.total,
+                "html": render_to_string("includes/heatmap_body.html", body),
+            }
+
+        grid = selectors.register_cached(
+            ("heatmap_page_html", selectors.queryset_key(filterset.qs), basis, as_of), compute
         )
     return render(
         request,
         "risks/heatmap.html",
-        {
-            "filterset": filterset,
-            "grid": movement.grid if movement else None,
-            "movement": movement,
-            "query": request.GET.urlencode(),
-        },
+        {"filterset": filterset, "grid": grid, "query": request.GET.urlencode()},
         status=HTTPStatus.OK if grid else HTTPStatus.BAD_REQUEST,
     )
 

@@ -32,6 +32,16 @@ def trigger_log_signing_key(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: remembered tokens, grids and throttle counters
+    of an earlier test (whose database rows were rolled back) do not leak into it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def reference_data(request):
     """Groups and the rating scale come from data migrations; a transactional test's flush
     removes them, so put them back (idempotently) before any test that uses the database."""

@@ -652,17 +652,24 @@ class HeatmapView(ApiView, APIView):
         if not filterset.is_valid():
             return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
         data = filterset.form.cleaned_data
-        as_of = data.get("as_of")
-        heatmap = selectors.heatmap_grid(
-            risks=filterset.qs, basis=data.get("basis") or "current", as_of=as_of
-        )
-        if wants_csv(request):
-            return csv_response(
-                HEATMAP_CSV_HEADER,
-                _heatmap_csv_rows(heatmap, as_of=as_of),
-                filename=f"heatmap-{heatmap.basis}{f'-{as_of}' if as_of else ''}.csv",
+        as_of, basis = data.get("as_of"), data.get("basis") or "current"
+        if not wants_csv(request):
+            # The answer itself is cached with the grid's key: no serializer on a hit.
+            return Response(
+                selectors.register_cached(
+                    ("heatmap_json", selectors.queryset_key(filterset.qs), basis, as_of),
+                    lambda: HeatmapSerializer.from_heatmap(
+                        selectors.heatmap_grid(risks=filterset.qs, basis=basis, as_of=as_of),
+                        as_of=as_of,
+                    ),
+                )
             )
-        return Response(HeatmapSerializer.from_heatmap(heatmap, as_of=as_of))
+        heatmap = selectors.heatmap_grid(risks=filterset.qs, basis=basis, as_of=as_of)
+        return csv_response(
+            HEATMAP_CSV_HEADER,
+            _heatmap_csv_rows(heatmap, as_of=as_of),
+            filename=f"heatmap-{heatmap.basis}{f'-{as_of}' if as_of else ''}.csv",
+        )
 
 
 HEATMAP_CSV_HEADER = [

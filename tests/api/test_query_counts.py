@@ -179,3 +179,49 @@ def test_heatmap_query_count_does_not_grow_with_risks(client, auditor, fixed):
     assert _count(client, "/api/v1/heatmap/?as_of=2030-01-01") == _count(
         client, "/api/v1/heatmap/?as_of=2030-01-01&basis=target"
     )
+
+
+# --- The floor (docs/benchmarks.md): with a token, once it has been seen, authentication and
+# permissions cost no query; a read runs outside a transaction; a short list has no COUNT.
+
+
+def _statements(queries) -> list[str]:
+    # Inside the test's transaction a read takes a savepoint, which production does not.
+    return [
+        q["sql"][:80]
+        for q in queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))
+    ]
+
+
+def _token_client(client, user, committed):
+    from accounts.services import token_create
+
+    with committed(execute=True):  # as in production: remembered only once committed
+        _, key = token_create(user=user, name="floor")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
+    return client
+
+
+def test_trivial_list_with_a_token_costs_at_most_three_queries(
+    client, auditor, seed, django_capture_on_commit_callbacks
+):
+    client = _token_client(client, auditor, django_capture_on_commit_callbacks)
+    assert client.get("/api/v1/phases/").status_code == 200  # the token is remembered
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/phases/")
+    assert response.status_code == 200 and response.json()["count"] == 3
+    assert len(_statements(queries)) <= 3, _statements(queries)
+
+
+def test_a_page_of_100_risks_costs_at_most_six_queries(
+    client, auditor, fixed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _grow(5, fixed)
+    client = _token_client(client, auditor, django_capture_on_commit_callbacks)
+    assert client.get("/api/v1/risks/?page_size=100").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/risks/?page_size=100")
+    assert response.status_code == 200 and response.json()["results"]
+    assert len(_statements(queries)) <= 6, _statements(queries)

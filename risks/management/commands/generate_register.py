@@ -35,6 +35,7 @@ from risks.models import (
 )
 from risks.selectors import rating_scale
 from risks.services import history_baseline_all
+from risks.signals import register_changed
 from risks.trigger_chain import checkpoint_sign, entry_digest
 from roadmap.models import Agency, KeyAction, Metric, MetricReading, Phase
 
@@ -172,6 +173,8 @@ class Command(BaseCommand):
             counts = generator.run(options["risks"])
             # Bulk inserts write no history: give each record its dated baseline row.
             history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
+            # Bulk inserts send no signals: cached answers (the heatmap, the scale) are stale.
+            register_changed()
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n} {name}" for name, n in counts.items())
         self.stdout.write(f"Generated with seed {seed} in {elapsed:.1f} s: {summary}.")
