@@ -72,7 +72,7 @@ def _remembered(digest: str) -> tuple[str | None, tuple | None]:
     """The "auth" version (read before the database, so an answer computed from the state
     before a revocation is never stored under the version after it) and the remembered
     (user, token), if any."""
-    if not settings.API_AUTH_CACHE_SECONDS:
+    if not settings.API_AUTH_CACHE_SECONDS or not state_cache.active():
         return None, None
     version_key = state_cache.version_key(AUTH_STATE)
     key = _token_key(digest)

@@ -20,10 +20,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
 MISSING = object()
+
+
+def active() -> bool:
+    """Whether answers are kept at all (settings.STATE_CACHE). Only a cache every process
+    shares can carry a version moved by another process: with one process's local memory (the
+    default) a write by another gunicorn worker or by a command (`import_register`) would
+    leave this process's answers stale, so nothing is kept and every answer is computed."""
+    return settings.STATE_CACHE
 
 
 def _key(*parts: str) -> str:
@@ -90,6 +99,8 @@ def answer_key(name: str, *parts: Any) -> str:
 def cached(name: str, parts: tuple, compute: Callable[[], Any], *, timeout: int = 3600) -> Any:
     """`compute()`'s answer for `parts` (anything with a stable repr: filters, day, basis)
     under the current version of `name`; one cache round trip when it is there."""
+    if not active():
+        return compute()
     vkey, key = version_key(name), answer_key(name, *parts)
     found = cache.get_many([vkey, key])
     token = found.get(vkey)
@@ -115,6 +126,8 @@ class ProcessMemo:
         self._value: Any = MISSING
 
     def get(self) -> Any:
+        if not active():
+            return self.compute()
         token = version(self.name)
         if token != self._token or self._value is MISSING:
             value = self.compute()

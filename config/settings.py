@@ -135,6 +135,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # and whatever the pages cache. Sign-in lockouts (django-axes' database handler) and
 # sessions are in the database, which every instance shares too.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Answers kept until the next write (the heatmap grid, the scale, remembered API tokens;
+# common/cache.py) need a cache every process shares: on by default only when CACHE_URL names
+# one (Redis). With one process's memory a write through another worker or a command would
+# leave them stale, so they are off. STATE_CACHE=1 forces them on (one process only).
+STATE_CACHE = env.bool(
+    "STATE_CACHE",
+    default=not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")),
+)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [

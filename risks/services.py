@@ -32,6 +32,7 @@ from risks.models import (
 )
 from risks.notifications import trigger_entry_notify
 from risks.selectors import Scale, review_frequency_days
+from risks.signals import register_changed
 from risks.trigger_chain import checkpoint_sign, entry_digest
 from roadmap.models import KeyAction, Metric, MetricReading
 
@@ -375,7 +376,9 @@ def _clean_fields(instance, *, exclude=(), only=None) -> None:
 def risk_batch_save(*, batch: RiskBatch) -> None:
     """Write what `batch` holds: new risks with their links and first assessments, changed
     risks (version raised, as save() does) with their new links and assessments, and one
-    history row for each. All or nothing: its own savepoint."""
+    history row for each. All or nothing: its own savepoint. Bulk writes send no signal, so it
+    moves the register's version itself: no cached heatmap or page outlives the import."""
+    register_changed()
     now = timezone.now()
     Risk.objects.bulk_create(batch.new, batch_size=BULK)
     changed = list(batch.changed.values())

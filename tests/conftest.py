@@ -172,6 +172,13 @@ def totp_now(device) -> str:
 
 
 @pytest.fixture(autouse=True)
+def kept_answers(settings):
+    """The suite is one process, so its local-memory cache is shared by every request it
+    makes: answers are kept as they are in production with Redis (settings.STATE_CACHE)."""
+    settings.STATE_CACHE = True
+
+
+@pytest.fixture(autouse=True)
 def empty_rate_limits():
     """Per-operation limits (exports, contingencies) count per user id in the cache; ids come
     back after a rollback, so each test starts with no calls counted."""

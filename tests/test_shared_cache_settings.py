@@ -14,7 +14,7 @@ from django.conf import settings
 SHOW = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "d = s.DATABASES['default']; print(json.dumps([s.CACHES['default'], "
-    "d['DISABLE_SERVER_SIDE_CURSORS'], s.SESSION_ENGINE, s.AXES_HANDLER]))"
+    "d['DISABLE_SERVER_SIDE_CURSORS'], s.SESSION_ENGINE, s.AXES_HANDLER, s.STATE_CACHE]))"
 )
 
 
@@ -36,9 +36,11 @@ def _settings(**environ) -> list:
 
 
 def test_by_default_one_process_memory_and_server_side_cursors():
-    cache, no_cursors, sessions, axes = _settings()
+    cache, no_cursors, sessions, axes, kept = _settings()
     assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert no_cursors is False
+    # One process's memory cannot hear another process's writes: no answer is kept in it.
+    assert kept is False
     # Sessions and lockouts are in the database, which every instance shares.
     assert sessions == "django.contrib.sessions.backends.db"
     assert axes == "accounts.lockout.LockoutHandler"
@@ -51,8 +53,9 @@ def test_an_empty_cache_url_is_the_default_local_memory(value):
 
 
 def test_a_redis_url_goes_through_django_redis_with_its_key_prefix():
-    cache, *_ = _settings(CACHE_URL="redis://127.0.0.1:6379/11?key_prefix=app")
+    cache, *_, kept = _settings(CACHE_URL="redis://127.0.0.1:6379/11?key_prefix=app")
     assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert kept is True  # a shared cache carries every writer's version: answers are kept
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/11"
     assert cache["KEY_PREFIX"] == "app"
 
