@@ -50,9 +50,12 @@ def _urls():
     return f"sqlite:////tmp/{name}_a.sqlite3", f"sqlite:////tmp/{name}_b.sqlite3", name
 
 
-def _run(url: str, *args: str, recipient: str = "") -> subprocess.CompletedProcess:
+def _run(
+    url: str, *args: str, recipient: str = "", without: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", *without):
+        env.pop(name, None)
     env["BACKUP_RECIPIENT"] = recipient
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -233,3 +236,27 @@ def test_restore_refuses_a_database_that_is_not_empty(databases, tmp_path, key):
     result = _run(source, "restore_register", str(backup), "--key", str(private))
     assert result.returncode != 0
     assert "empty" in result.stderr
+
+
+def test_restore_without_the_signing_key_stops_before_loading(databases, tmp_path, key):
+    source, target = databases
+    private, public = key
+    _manage(source, "migrate", "-v0")
+    _manage(source, "loaddata", "roadmap", "-v0")
+    backup = tmp_path / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    _manage(target, "migrate", "-v0")
+    before = _dump(target)
+    result = _run(
+        target,
+        "restore_register",
+        str(backup),
+        "--key",
+        str(private),
+        without=("TRIGGER_LOG_SIGNING_KEY_FILE", "DJANGO_DEBUG"),
+    )
+    assert result.returncode != 0
+    assert "TRIGGER_LOG_SIGNING_KEY_FILE" in result.stderr
+    assert "Nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _dump(target) == before

@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from common import backup_crypto
+from common import backup_crypto, signing
 from risks.models import Risk
 from risks.services import history_baseline_all
 from roadmap.models import Agency
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--key", required=True, help="the age private key file")
 
     def handle(self, *args, path: str, key: str, **options) -> None:
+        try:
+            # The restored chain is verified with the signing key: without it, stop before
+            # anything is loaded rather than after.
+            signing.public_key()
+        except (ImproperlyConfigured, OSError, ValueError) as error:
+            raise CommandError(f"{error} Nothing was changed.") from error
         try:
             identity = backup_crypto.identity_read(key)
             sealed = Path(path).read_bytes()
