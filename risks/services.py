@@ -545,7 +545,10 @@ def _risk_status_set(*, risk: Risk, status: str, entry: TriggerEntry, user) -> N
     risk.status = status
     reason = f"{entry.get_kind_display()}: trigger log entry #{entry.sequence}"
     saved_by(risk, user=user, reason=reason)
-    risk.full_clean()
+    # Only the status is checked: a contingency must go into effect even when another field
+    # of the row would not pass today's rules (a title with a line break, written before the
+    # rule or straight into the database); the next edit of that field is refused as usual.
+    risk.full_clean(exclude={f.name for f in risk._meta.concrete_fields} - {"status"})
     risk.save()
 
 
