@@ -60,8 +60,19 @@ class SingleLineField(models.CharField):
 
     default_validators = [single_line]
 
+    def deconstruct(self):
+        # Migrations see a plain CharField: the rule is validation only, never a schema
+        # change. (A new field class would make SQLite rebuild every table, dropping the
+        # trigger log's append-only triggers with them.)
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
 
 class MultiLineField(models.TextField):
     """A TextField that refuses control characters other than tab and line breaks."""
 
     default_validators = [multi_line]
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs

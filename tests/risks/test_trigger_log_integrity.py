@@ -231,3 +231,20 @@ def test_the_hashes_survive_a_json_backup(log):
     )
     restored = [item.object for item in serializers.deserialize("json", dumped)]
     assert [entry_digest(entry) for entry in restored] == [e.entry_hash for e in log]
+
+
+@pytest.mark.django_db
+def test_the_append_only_triggers_survive_every_migration():
+    # A migration that rebuilds a trigger-log table (SQLite rebuilds a table for many field
+    # changes) would drop its triggers silently: after all of them, every table still has its own.
+    tables = ("risks_triggerentry", "risks_triggercheckpoint", "risks_triggerchainhead")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal"
+            )
+        guarded = {row[0] for row in cursor.fetchall()}
+    assert set(tables) <= guarded
