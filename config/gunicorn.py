@@ -12,7 +12,9 @@ logconfig_dict = copy.deepcopy(LOGGING)
 logconfig_dict["loggers"].update(
     {
         "gunicorn.error": {"handlers": [], "level": "INFO", "propagate": True},
-        "gunicorn.access": {"handlers": [], "level": "INFO", "propagate": True},
+        # The app writes the access log itself (logger "access": request id, user, real
+        # client); gunicorn's own line would repeat every request without them.
+        "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},
     }
 )
 

@@ -128,6 +128,15 @@ def key(tmp_path):
     return path, str(backup_crypto.identity_create(path))
 
 
+def _seed_backup(source: str, tmp_path, public: str):
+    """The seed loaded into `source` and backed up to `public`: the backup file."""
+    _manage(source, "migrate", "-v0")
+    _manage(source, "loaddata", "roadmap", "-v0")
+    backup = tmp_path / "register.json.gz.age"
+    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    return backup
+
+
 def _register(source: str) -> str:
     """A register with activity and a live API token; returns the token's key."""
     _manage(source, "migrate", "-v0")
@@ -201,10 +210,7 @@ def test_backup_refuses_without_a_recipient_and_writes_nothing(databases, tmp_pa
 def test_a_wrong_key_or_a_changed_byte_fails_and_changes_nothing(databases, tmp_path, key):
     source, target = databases
     _, public = key
-    _manage(source, "migrate", "-v0")
-    _manage(source, "loaddata", "roadmap", "-v0")
-    backup = tmp_path / "register.json.gz.age"
-    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    backup = _seed_backup(source, tmp_path, public)
     _manage(target, "migrate", "-v0")
     before = _dump(target)
 
@@ -229,10 +235,7 @@ def test_a_wrong_key_or_a_changed_byte_fails_and_changes_nothing(databases, tmp_
 def test_restore_refuses_a_database_that_is_not_empty(databases, tmp_path, key):
     source, _ = databases
     private, public = key
-    _manage(source, "migrate", "-v0")
-    _manage(source, "loaddata", "roadmap", "-v0")
-    backup = tmp_path / "register.json.gz.age"
-    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    backup = _seed_backup(source, tmp_path, public)
     result = _run(source, "restore_register", str(backup), "--key", str(private))
     assert result.returncode != 0
     assert "empty" in result.stderr
@@ -241,10 +244,7 @@ def test_restore_refuses_a_database_that_is_not_empty(databases, tmp_path, key):
 def test_restore_without_the_signing_key_stops_before_loading(databases, tmp_path, key):
     source, target = databases
     private, public = key
-    _manage(source, "migrate", "-v0")
-    _manage(source, "loaddata", "roadmap", "-v0")
-    backup = tmp_path / "register.json.gz.age"
-    _manage(source, "backup_register", "--output", str(backup), recipient=public)
+    backup = _seed_backup(source, tmp_path, public)
     _manage(target, "migrate", "-v0")
     before = _dump(target)
     result = _run(
