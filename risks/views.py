@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import InvalidPage, Paginator
 from django.core.validators import RegexValidator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -149,21 +150,32 @@ def heatmap(request):
 @require_GET
 @view_register
 def risk_list(request):
-    filterset = RiskFilter(request.GET, queryset=selectors.risk_list())
-    risks = filterset.qs if filterset.is_valid() else None
-    return render(
-        request,
-        "risks/risk_list.html",
-        {
-            "filterset": filterset,
-            "risks": risks,
-            "active_filters": active_filters(filterset),
-            "total": filterset.queryset.count() if risks is not None else None,
-            "scale": selectors.rating_scale(),
-            "query": request.GET.urlencode(),
-        },
-        status=HTTPStatus.OK if risks is not None else HTTPStatus.BAD_REQUEST,
-    )
+    """The register, REGISTER_PAGE_SIZE risks a page (`?page=N`): a register of thousands
+    stays one quick page; the exports carry every matching risk."""
+    filters = request.GET.copy()
+    number = filters.pop("page", ["1"])[-1]
+    filterset = RiskFilter(filters, queryset=selectors.risk_list())
+    context = {
+        "filterset": filterset,
+        "active_filters": active_filters(filterset),
+        "scale": selectors.rating_scale(),
+        "query": filters.urlencode(),
+        "risks": None,
+    }
+    if not filterset.is_valid():
+        return render(request, "risks/risk_list.html", context, status=HTTPStatus.BAD_REQUEST)
+    try:
+        page = Paginator(filterset.qs, REGISTER_PAGE_SIZE).page(number)
+    except InvalidPage as error:
+        messages.error(request, f"No page {number} of these risks ({error}).")
+        return render(request, "risks/risk_list.html", context, status=HTTPStatus.BAD_REQUEST)
+    unfiltered = not context["active_filters"]
+    total = page.paginator.count if unfiltered else filterset.queryset.count()
+    context.update(risks=page.object_list, page=page, total=total)
+    return render(request, "risks/risk_list.html", context)
+
+
+REGISTER_PAGE_SIZE = 100
 
 
 @require_GET
