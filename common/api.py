@@ -480,12 +480,24 @@ class ExportRateThrottle(throttling.UserRateThrottle):
         return super().allow_request(request, view)
 
 
-def scoped_throttles(scope: str) -> dict:
+class WriteScopedRateThrottle(throttling.ScopedRateThrottle):
+    """ScopedRateThrottle counting only writes: an action that also lists (GET) is not
+    limited for reading."""
+
+    def allow_request(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+
+def scoped_throttles(scope: str, *, writes_only: bool = False) -> dict:
     """Keyword arguments for `@action`: the default throttles plus DRF's ScopedRateThrottle
-    for `scope` (e.g. "contingency", rate in settings.RATE_LIMITS)."""
+    for `scope` (e.g. "contingency", rate in settings.RATE_LIMITS); `writes_only` counts only
+    unsafe methods."""
+    scoped = WriteScopedRateThrottle if writes_only else throttling.ScopedRateThrottle
     return {
         "throttle_scope": scope,
-        "throttle_classes": [*api_settings.DEFAULT_THROTTLE_CLASSES, throttling.ScopedRateThrottle],
+        "throttle_classes": [*api_settings.DEFAULT_THROTTLE_CLASSES, scoped],
     }
 
 

@@ -373,6 +373,8 @@ FILTERS_EMPTY_CHOICE_LABEL = "All"
 RATE_LIMITS = {
     "contingency": env.str("CONTINGENCY_RATE", default="30/hour"),
     "export": env.str("EXPORT_RATE", default="120/hour"),
+    # Recording metric readings (each may flag risks and notify): API POST only.
+    "readings": env.str("READINGS_RATE", default="120/hour"),
 }
 
 REST_FRAMEWORK = {

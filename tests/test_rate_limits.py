@@ -10,7 +10,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.services import token_create
 from risks.models import Risk
-from tests.factories import RiskFactory
+from tests.factories import MetricFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ ENTRY = {
 
 @pytest.fixture
 def rates(settings, monkeypatch):
-    limits = {"contingency": "2/hour", "export": "3/hour"}
+    limits = {"contingency": "2/hour", "export": "3/hour", "readings": "2/hour"}
     settings.RATE_LIMITS = limits
     for scope, rate in limits.items():
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, rate)
@@ -75,8 +75,26 @@ def test_the_admin_limits_invoking_a_contingency(rates, staff_member):
     assert Risk.objects.get(pk=risks[2].pk).status == Risk.Status.OPEN
 
 
+def test_the_api_limits_recording_readings_but_not_reading_them(rates, staff_member):
+    metric = MetricFactory()
+    _, key = token_create(user=staff_member, name="t")
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    url = f"/api/v1/metrics/{metric.pk}/readings/"
+    answers = [
+        client.post(
+            url,
+            {"observed_on": f"2027-0{month}-01", "value": month, "source": "INEGI"},
+            content_type="application/json",
+        ).status_code
+        for month in (1, 2, 3)
+    ]
+    assert answers == [201, 201, 429]
+    assert metric.readings.count() == 2
+    assert {client.get(url).status_code for _ in range(4)} == {200}
+
+
 def test_the_rates_are_settings(settings):
-    assert set(settings.RATE_LIMITS) == {"contingency", "export"}
+    assert set(settings.RATE_LIMITS) == {"contingency", "export", "readings"}
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates["contingency"] == settings.RATE_LIMITS["contingency"]
     assert rates["export"] == settings.RATE_LIMITS["export"]

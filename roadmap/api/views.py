@@ -6,7 +6,14 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common.api import CSVExportMixin, VersionedMixin, requires, serializer_csv, wants_csv
+from common.api import (
+    CSVExportMixin,
+    VersionedMixin,
+    requires,
+    scoped_throttles,
+    serializer_csv,
+    wants_csv,
+)
 from common.api_schema import ApiView
 from roadmap import services
 from roadmap.api.serializers import (
@@ -128,6 +135,7 @@ class MetricViewSet(VersionedPatchViewSet):
             queryset=MetricReading.objects.select_related("recorded_by").order_by("observed_on"),
         ),
     ).order_by("position", "id")
+    throttle_scope: str | None = None  # set per action (recording readings: "readings")
     serializer_class = MetricSerializer
     write_serializer_class = MetricWriteSerializer
     lookup_value_regex = ID
@@ -160,7 +168,12 @@ class MetricViewSet(VersionedPatchViewSet):
         request=MetricReadingInputSerializer,
         responses={201: RecordedReadingSerializer},
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        **scoped_throttles("readings", writes_only=True),  # READINGS_RATE, recording only
+    )
     def readings(self, request, pk=None):
         """GET: the metric's readings, newest first. POST (Staff): record one; a reading that
         crosses an indicator's threshold flags the indicator's risk (`flagged_risks`)."""
