@@ -411,8 +411,9 @@ def _leading_per_cell(risks, l_field, i_field, columns, cells):
     )
     sql, params = per_cell.query.sql_with_params()
     values = ", ".join(["(%s, %s)"] * len(cells))
+    # Only placeholders and the ORM's own compiled SQL are spliced in; every value is a param.
     query = (
-        f"SELECT top.* FROM (VALUES {values}) AS cell(l, i) "  # noqa: S608 - placeholders only
+        f"SELECT top.* FROM (VALUES {values}) AS cell(l, i) "  # noqa: S608  # nosec B608
         f"CROSS JOIN LATERAL ({sql}) AS top "
         "ORDER BY cell.l, cell.i, top.score DESC, top.code"
     )
