@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -82,6 +83,9 @@ def _psql(sql: str) -> None:
     )
 
 
+WHOLE_SECOND = re.compile(r'(T\d\d:\d\d:\d\d)Z"')
+
+
 def _dump(url: str) -> dict[str, list]:
     out = _manage(
         url,
@@ -97,6 +101,9 @@ def _dump(url: str) -> dict[str, list]:
         "--natural-foreign",
         "--natural-primary",
     )
+    # Django's JSON keeps times to the millisecond: a time whose microseconds were under 1,000
+    # is written "…:29.000Z" before a restore and "…:29Z" after it (the same instant).
+    out = WHOLE_SECOND.sub(r'\1.000Z"', out)
     by_model: dict[str, list] = {}
     for row in json.loads(out):
         by_model.setdefault(row["model"], []).append(row)

@@ -115,7 +115,8 @@ def test_other_changes_fail(tmp_path, exported, field, words):
         signature = target["checkpoint"]["signature"]
         target["checkpoint"]["signature"] = ("B" if signature[0] == "A" else "A") + signature[1:]
     elif field == "entry_hash":
-        target["entry_hash"] = "0" + target["entry_hash"][1:]
+        digest = target["entry_hash"]
+        target["entry_hash"] = ("1" if digest[0] == "0" else "0") + digest[1:]  # always a change
     else:
         target[field] += "x"
     result = run(tmp_path, json.dumps(entries), key)
