@@ -10,7 +10,8 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.logs import current_request, request_id_for
 from accounts.security import security_event
-from accounts.signals import AUTHENTICATED_AT, SIGNED_IN_AT
+from accounts.signals import AUTHENTICATED_AT, SIGNED_IN_AT, TOUCHED_AT
 
 LOGGED_STATUSES = {401, 403, 409, 412, 428}
 
@@ -61,6 +62,23 @@ class RequestContextMiddleware:
             return response
         finally:
             current_request.reset(token)
+
+
+class IdleSessionMiddleware(SessionMiddleware):
+    """Django's SessionMiddleware, with the idle timeout (SESSION_COOKIE_AGE) kept to
+    SESSION_TOUCH_SECONDS rather than to the request: a signed-in session is saved, and its
+    expiry moved on, when it was last saved longer ago than that, instead of on every request
+    (SESSION_SAVE_EVERY_REQUEST), which cost every page a transaction and an UPDATE. A session
+    without a signed-in user is never saved for this, so a stale cookie creates nothing."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty() and session.get(SESSION_KEY):
+            now = time.time()
+            touched = session.get(TOUCHED_AT)
+            if touched is None or not 0 <= now - touched < settings.SESSION_TOUCH_SECONDS:
+                session[TOUCHED_AT] = now
+        return super().process_response(request, response)
 
 
 class AbsoluteSessionLifetimeMiddleware:

@@ -18,6 +18,8 @@ from accounts.security import security_event
 # last gave their password (re-authentication). accounts.middleware reads them.
 SIGNED_IN_AT = "accounts.signed_in_at"
 AUTHENTICATED_AT = "accounts.authenticated_at"
+# When the session was last saved for its idle timeout (accounts.middleware.IdleSessionMiddleware).
+TOUCHED_AT = "accounts.touched_at"
 
 
 def session_signed_in(*, request, user) -> None:
@@ -25,6 +27,7 @@ def session_signed_in(*, request, user) -> None:
     now = time.time()
     request.session[SIGNED_IN_AT] = now
     request.session[AUTHENTICATED_AT] = now
+    request.session[TOUCHED_AT] = now
     if request.session.session_key is None:
         request.session.save()
     SignedInSession.objects.update_or_create(

@@ -4,6 +4,9 @@ models. Imports neither app."""
 
 from __future__ import annotations
 
+import datetime
+import functools
+
 from django import forms
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -14,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from simple_history.admin import SimpleHistoryAdmin
 
 OVERDUE = '<span class="nowrap">{}</span> <strong style="color:#b50909">overdue</strong>'
@@ -23,8 +27,14 @@ def due_date_display(due, *, done: bool) -> str:
     if due is None:
         return "-"
     if not done and due < timezone.localdate():
-        return format_html(OVERDUE, date_format(due))
-    return date_format(due)
+        return format_html(OVERDUE, _formatted(due, get_language()))
+    return _formatted(due, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(day: datetime.date, language: str | None) -> str:
+    # A list repeats its dates and date_format costs ~40 us a call (50 rows a page).
+    return date_format(day)
 
 
 def field_values(instance: Model, names) -> dict:

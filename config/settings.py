@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "common.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's sessions, saved for the idle timeout once a minute, not on every request.
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -89,7 +90,8 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with permissions kept in the shared cache (accounts/backends.py).
+    "accounts.backends.CachedPermissionsBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -251,7 +253,10 @@ REAUTH_PATHS = [
     (r"^/admin/auth/", ["GET", "POST"]),  # users and groups
     (r"^/admin/accounts/", ["GET", "POST"]),  # everyone's API tokens
 ]
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
+# The age counts from the last request, to the minute: a signed-in session is saved again
+# when its last save is SESSION_TOUCH_SECONDS old (accounts.middleware.IdleSessionMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
