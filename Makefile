@@ -168,6 +168,12 @@ clean:
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# This tree against an older commit (BASE, default 87271a0), side by side at 10,000 risks
+# (bench/compare.py; a worktree in .bench-base/, databases bench and bench_base).
+.PHONY: bench-compare
+bench-compare: install
+	$(BIN)/python bench/compare.py $(if $(BASE),--base $(BASE)) $(COMPARE_ARGS)
+
 # The register import at 10,000 rows (bench/import_register.py; DATABASE_URL defaults to
 # postgres://postgres@127.0.0.1:5432/import_bench, built like bench). IMPORT_ARGS=--edit-rows 1000
 bench-import: install

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import (
@@ -26,6 +27,7 @@ from rest_framework import (
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from common import cache as state_cache
 from common import spreadsheet
 from common.versions import StaleEdit
 
@@ -499,6 +501,29 @@ def scoped_throttles(scope: str, *, writes_only: bool = False) -> dict:
         "throttle_scope": scope,
         "throttle_classes": [*api_settings.DEFAULT_THROTTLE_CLASSES, scoped],
     }
+
+
+class CachedListMixin:
+    """A list's JSON answer kept in the shared cache (common/cache.py) under the version of
+    `answer_state`, which every write to it moves, and the day ("overdue" and what is open
+    today turn with the date): the same URL again answers without a query or a serializer.
+    Keyed by the full URL (filters, page, format); an invalid request raises before anything
+    is kept, and a CSV is streamed afresh. The answer does not depend on who asks: the
+    permission checks run before it, on every request."""
+
+    answer_state = state_cache.REGISTER
+
+    def list(self, request, *args, **kwargs):
+        if wants_csv(request) or not state_cache.active():
+            return super().list(request, *args, **kwargs)
+        parts = ("list", type(self).__name__, request.build_absolute_uri(), timezone.localdate())
+        return Response(
+            state_cache.cached(
+                self.answer_state,
+                parts,
+                lambda: super(CachedListMixin, self).list(request, *args, **kwargs).data,
+            )
+        )
 
 
 class CSVExportMixin:

@@ -26,6 +26,10 @@ from django.db import connection, transaction
 
 MISSING = object()
 
+# The register and the plan (every model of `risks` and `roadmap`): risks/signals.py moves it
+# on every save, delete or relink there, and the answers read from them are kept under it.
+REGISTER = "register"
+
 
 def active() -> bool:
     """Whether answers are kept at all (settings.STATE_CACHE). Only a cache every process

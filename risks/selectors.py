@@ -40,7 +40,7 @@ from risks.models import (
     TriggerChainHead,
     TriggerEntry,
 )
-from risks.signals import REGISTER
+from risks.signals import REGISTER, SCALE
 from risks.trigger_chain import Anchor, ChainReport, chain_verify
 from roadmap.models import Metric, MetricReading, MetricTarget
 
@@ -85,8 +85,8 @@ def queryset_key(queryset: QuerySet) -> tuple:
 
 
 def rating_scale() -> Scale:
-    """The scale: three small queries when the register has changed since this process last
-    read it, none otherwise."""
+    """The scale: three small queries when it has changed since this process last read it
+    (its own version, risks/signals.py SCALE), none otherwise."""
     return _SCALE.get()
 
 
@@ -102,7 +102,7 @@ def _rating_scale() -> Scale:
     )
 
 
-_SCALE = state_cache.ProcessMemo(REGISTER, _rating_scale)
+_SCALE = state_cache.ProcessMemo(SCALE, _rating_scale)
 
 
 def review_frequency_days(*, risk: Risk, scale: Scale | None = None) -> int | None:

@@ -378,7 +378,7 @@ def risk_batch_save(*, batch: RiskBatch) -> None:
     risks (version raised, as save() does) with their new links and assessments, and one
     history row for each. All or nothing: its own savepoint. Bulk writes send no signal, so it
     moves the register's version itself: no cached heatmap or page outlives the import."""
-    register_changed()
+    register_changed(scale=False)
     now = timezone.now()
     Risk.objects.bulk_create(batch.new, batch_size=BULK)
     changed = list(batch.changed.values())

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from common import signing
 from common.api import (
+    CachedListMixin,
     CSVExportMixin,
     LogCursorPagination,
     VersionedMixin,
@@ -152,6 +153,7 @@ AS_OF = OpenApiParameter(
 class RiskViewSet(
     ApiView,
     VersionedMixin,
+    CachedListMixin,
     CSVExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -648,27 +650,34 @@ class HeatmapView(ApiView, APIView):
         },
     )
     def get(self, request):
-        filterset = HeatmapFilter(request.query_params, queryset=Risk.objects.all())
-        if not filterset.is_valid():
-            return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
-        data = filterset.form.cleaned_data
-        as_of, basis = data.get("as_of"), data.get("basis") or "current"
         if not wants_csv(request):
-            # The answer itself is cached with the grid's key: no serializer on a hit.
+            # The answer is kept under the query string as given: a hit validates nothing and
+            # serialises nothing; an invalid query raises (400) before anything is kept.
             return Response(
                 selectors.register_cached(
-                    ("heatmap_json", selectors.queryset_key(filterset.qs), basis, as_of),
-                    lambda: HeatmapSerializer.from_heatmap(
-                        selectors.heatmap_grid(risks=filterset.qs, basis=basis, as_of=as_of),
-                        as_of=as_of,
-                    ),
+                    ("heatmap_json", sorted(request.query_params.lists())),
+                    lambda: self.answer(request),
                 )
             )
+        filterset, as_of, basis = self.filters(request)
         heatmap = selectors.heatmap_grid(risks=filterset.qs, basis=basis, as_of=as_of)
         return csv_response(
             HEATMAP_CSV_HEADER,
             _heatmap_csv_rows(heatmap, as_of=as_of),
             filename=f"heatmap-{heatmap.basis}{f'-{as_of}' if as_of else ''}.csv",
+        )
+
+    def filters(self, request):
+        filterset = HeatmapFilter(request.query_params, queryset=Risk.objects.all())
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        data = filterset.form.cleaned_data
+        return filterset, data.get("as_of"), data.get("basis") or "current"
+
+    def answer(self, request) -> dict:
+        filterset, as_of, basis = self.filters(request)
+        return HeatmapSerializer.from_heatmap(
+            selectors.heatmap_grid(risks=filterset.qs, basis=basis, as_of=as_of), as_of=as_of
         )
 
 

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common.api import (
+    CachedListMixin,
     CSVExportMixin,
     VersionedMixin,
     requires,
@@ -35,6 +36,7 @@ ID = r"[0-9]{1,18}"
 
 class ReadOnlyViewSet(
     ApiView,
+    CachedListMixin,
     CSVExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
