@@ -93,7 +93,7 @@ def history_links_snapshot(history, key: str, objs: list, created: list) -> None
             # Only quoted names from the models' own metadata are spliced in; the ids are
             # parameters.
             sql = (
-                f"INSERT INTO {quote(snapshot.db_table)} ({columns}) "  # noqa: S608
+                f"INSERT INTO {quote(snapshot.db_table)} ({columns}) "  # noqa: S608  # nosec B608 - quoted model names
                 f"SELECT {link}, record.{history_key} FROM {quote(through.db_table)} link "
                 f"JOIN {quote(meta.db_table)} record "
                 f"ON record.{record_key} = link.{quote(through.get_field(own).column)} "
