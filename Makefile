@@ -174,7 +174,8 @@ bench: install
 bench-compare: install
 	$(BIN)/python bench/compare.py $(if $(BASE),--base $(BASE)) $(COMPARE_ARGS)
 
-# The register import at 10,000 rows (bench/import_register.py; DATABASE_URL defaults to
+# The register import at 10,000 rows, from CSV and from XLSX (as exported and as Excel saves it),
+# and 20,000 rows of XLSX (bench/import_register.py; DATABASE_URL defaults to
 # postgres://postgres@127.0.0.1:5432/import_bench, built like bench). IMPORT_ARGS=--edit-rows 1000
 bench-import: install
 	$(BIN)/python bench/import_register.py $(IMPORT_ARGS)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import TypeVar
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -66,26 +66,41 @@ def history_baseline(
 
 def history_links_snapshot(history, key: str, objs: list, created: list) -> None:
     """The many-to-many snapshot each history row in `created` (one per record of `objs`)
-    carries (history with m2m_fields): one read and one insert per link table."""
-    by_id = {getattr(row, key): row for row in created}
-    for field in getattr(history, "_history_m2m_fields", []):
-        through = field.remote_field.through
-        snapshot = getattr(history, field.name).model
-        own = field.m2m_field_name()
-        other = field.m2m_reverse_field_name()
-        links = through.objects.filter(**{f"{own}__in": [obj.pk for obj in objs]})
-        snapshot.objects.bulk_create(
-            [
-                snapshot(
-                    id=pk,
-                    history=by_id[own_id],
-                    **{f"{own}_id": own_id, f"{other}_id": other_id},
-                )
-                for pk, own_id, other_id in links.values_list("pk", f"{own}_id", f"{other}_id")
-                if own_id in by_id
-            ],
-            batch_size=BATCH,
+    carries (history with m2m_fields): per link table, one `INSERT ... SELECT` that copies the
+    records' current links against their new history rows, in the database (building the
+    snapshot rows in Python cost more than the rest of an import's history)."""
+    fields = getattr(history, "_history_m2m_fields", [])
+    if not fields or not created:
+        return
+    connection = connections[router.db_for_write(history)]
+    quote = connection.ops.quote_name
+    meta = history._meta
+    history_key = quote(meta.pk.column)
+    record_key = quote(meta.get_field(key).column)
+    ids = [row.pk for row in created]
+    for field in fields:
+        through = field.remote_field.through._meta
+        snapshot = getattr(history, field.name).model._meta
+        own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+        columns = ", ".join(
+            quote(snapshot.get_field(name).column) for name in ("id", own, other, "history")
         )
+        link = ", ".join(
+            f"link.{quote(through.get_field(name).column)}" for name in ("id", own, other)
+        )
+        for start in range(0, len(ids), BATCH):
+            some = ids[start : start + BATCH]
+            # Only quoted names from the models' own metadata are spliced in; the ids are
+            # parameters.
+            sql = (
+                f"INSERT INTO {quote(snapshot.db_table)} ({columns}) "  # noqa: S608  # nosec B608 - quoted model names
+                f"SELECT {link}, record.{history_key} FROM {quote(through.db_table)} link "
+                f"JOIN {quote(meta.db_table)} record "
+                f"ON record.{record_key} = link.{quote(through.get_field(own).column)} "
+                f"WHERE record.{history_key} IN ({', '.join(['%s'] * len(some))})"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, some)
 
 
 def history_bulk_record(

@@ -50,6 +50,7 @@ from risks.forms import (
     RiskCloseForm,
     TriggerEntryAdminForm,
 )
+from risks.importing import ImportFileError
 from risks.models import (
     Assessment,
     BoardReview,
@@ -279,6 +280,12 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
 
     def has_import_permission(self, request) -> bool:
         return request.user.has_perms(IMPORT_PERMISSIONS)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportFileError):  # why the file cannot be read, in words
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def process_result(self, result, request):
         if result.has_validation_errors():  # the register moved between preview and confirm

@@ -29,7 +29,9 @@ PREVIEW_HEADERS = ["Row", "Code", "Changes"]
 
 
 class _RegisterFormat:
-    """Every row of the file as read by risks.importing (the header found there)."""
+    """Every row of the file as read by risks.importing (the header found there), its row
+    number first: an XLSX sheet's empty rows are not read, and the errors name the row as
+    the spreadsheet numbers it."""
 
     def is_binary(self) -> bool:
         return True
@@ -40,8 +42,8 @@ class _RegisterFormat:
     def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:
         data = in_stream.encode() if isinstance(in_stream, str) else in_stream
         rows = [
-            cells
-            for _, cells in importing.read_rows(
+            [number, *cells]
+            for number, cells in importing.read_rows(
                 io.BytesIO(data), name=f"upload.{self.get_extension()}"
             )
         ]
@@ -72,7 +74,7 @@ class RegisterResource(resources.ModelResource):
 
     def import_data(self, dataset, dry_run: bool = False, **kwargs) -> Result:
         user = kwargs.get("user")
-        rows = enumerate((list(row) for row in dataset), start=1)
+        rows = ((row[0], list(row[1:])) for row in dataset)  # _RegisterFormat's
         report = importing.register_import(
             rows=rows,
             user=user,

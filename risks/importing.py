@@ -12,7 +12,8 @@ One service, `register_import`, does every write, through the register's own ser
 
 Cells are read as text: a formula is its text, never evaluated, and the apostrophe the exports
 put before a formula-looking cell is taken off again. Rows are read one at a time (csv, or
-openpyxl's read-only mode) and handled `CHUNK` at a time, so memory does not grow with the file.
+common.xlsx_rows, which streams the sheet's XML) and handled `CHUNK` at a time, so memory does
+not grow with the file.
 Each chunk's risks are read under lock in one query; its rows are checked in memory against the
 services' rules (services.RiskBatch) and written together (services.risk_batch_save): a few
 dozen statements per chunk, where the services one row at a time took about a hundred per row.
@@ -32,10 +33,10 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from openpyxl import load_workbook
 
 from common.spreadsheet import is_formula_like
 from common.versions import StaleEdit, version_check
+from common.xlsx_rows import SheetError, sheet_rows
 from risks import rules, selectors, services
 from risks.columns import REGISTER_COLUMNS
 from risks.models import Axis, Confidence, RatingLevel, Risk
@@ -247,16 +248,12 @@ def _csv_rows(file) -> Iterator[tuple[int, list]]:
 
 
 def _xlsx_rows(file) -> Iterator[tuple[int, list]]:
+    """The "Risks" sheet, or the first: its rows with a value, as common.xlsx_rows reads them
+    (a formula as its text, never its result)."""
     try:
-        # read_only streams the sheet; data_only=False: a formula is read as its text.
-        book = load_workbook(file, read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises many types for a file that is not XLSX
+        yield from sheet_rows(file, prefer="Risks")
+    except SheetError as error:
         raise ImportFileError(f"The XLSX file cannot be read: {error}") from error
-    try:
-        sheet = book["Risks"] if "Risks" in book.sheetnames else book.worksheets[0]
-        yield from enumerate((list(row) for row in sheet.iter_rows(values_only=True)), start=1)
-    finally:
-        book.close()
 
 
 def cell_text(value) -> str:

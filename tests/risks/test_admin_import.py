@@ -8,8 +8,10 @@ from http import HTTPStatus
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
 
 from risks.models import Assessment, Risk
+from tests.test_xlsx_rows import book
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,44 @@ def test_import_is_refused_to_everyone_but_staff(client, seed, persona, request)
 def test_the_auditor_gets_403(client, seed, auditor):
     client.force_login(auditor)
     assert client.get(URL).status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a workbook",
+        b"PK\x03\x04" + b"\0" * 64,
+        # A zip, but its workbook names a sheet the archive lacks.
+        "missing sheet",
+    ],
+)
+def test_a_broken_workbook_is_a_form_error_not_a_500(staff_client, seed, content):
+    if content == "missing sheet":
+        content = book("", drop=("xl/worksheets/sheet1.xml",))
+    before = (Assessment.objects.count(), Risk.history.count())
+    preview = _upload(staff_client, content, name="broken.xlsx", fmt=XLSX_FORMAT)
+    assert preview.status_code == HTTPStatus.OK
+    assert "confirm_form" not in preview.context
+    assert "cannot be read" in preview.content.decode()
+    assert (Assessment.objects.count(), Risk.history.count()) == before
+
+
+def test_admin_errors_name_the_row_as_the_sheet_numbers_it(staff_client, seed):
+    """The admin carries each row's number: a sheet's empty rows are left out of its XML, and
+    the error still names the row the spreadsheet shows."""
+    workbook = staff_client.get("/risks/export.xlsx").content
+    workbook = load_workbook(io.BytesIO(workbook))
+    sheet = workbook["Risks"]
+    header_row = next(r for r in sheet.iter_rows() if r[0].value == "Code")
+    category = next(c.column for c in header_row if c.value == "Category")
+    first = header_row[0].row + 1
+    sheet.insert_rows(first)  # an empty row between the header and the risks
+    sheet.cell(row=first + 2, column=category).value = "Astrology"
+    out = io.BytesIO()
+    workbook.save(out)
+    preview = _upload(staff_client, out.getvalue(), name="gap.xlsx", fmt=XLSX_FORMAT)
+    assert preview.status_code == HTTPStatus.OK
+    assert "confirm_form" not in preview.context
+    page = preview.content.decode()
+    assert "Astrology" in page
+    assert f"<td>{first + 2}</td>" in page or f">{first + 2}<" in page

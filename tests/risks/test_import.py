@@ -9,12 +9,14 @@ from http import HTTPStatus
 import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from risks.columns import REGISTER_COLUMNS
 from risks.importing import read_rows, register_import
 from risks.models import Assessment, Risk
 from risks.services import risk_update
 from roadmap.models import Agency
+from tests.test_xlsx_rows import book
 
 pytestmark = pytest.mark.django_db
 
@@ -378,4 +380,94 @@ def test_a_row_only_the_database_refuses_is_named(tmp_path, exported):
     r1_row = [row["code"] for row in exported].index("R1") + 2
     assert f"row {r1_row}: Give both inherent likelihood and impact, or neither." in output
     assert "1 errors" in output
+    assert _state() == before
+
+
+def _shared_strings_workbook(rows: list[list[str]], *, gap_after: int = 0) -> bytes:
+    """The rows in a workbook as Excel saves it: every text in the shared strings table,
+    numbers as numbers, one empty row left out after row `gap_after` (as a sheet's XML leaves
+    out empty rows)."""
+    strings: dict[str, int] = {}
+    xml = []
+    number = 0
+    for cells in rows:
+        number += 1 + (number == gap_after and gap_after > 0)
+        row = []
+        for column, text in enumerate(cells, start=1):
+            ref = f"{get_column_letter(column)}{number}"
+            if text == "":
+                continue
+            if text.isdigit():
+                row.append(f'<c r="{ref}"><v>{text}</v></c>')
+            else:
+                index = strings.setdefault(text, len(strings))
+                row.append(f'<c r="{ref}" t="s"><v>{index}</v></c>')
+        xml.append(f'<row r="{number}">{"".join(row)}</row>')
+    escape = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    shared = [
+        '<si><t xml:space="preserve">'
+        + "".join(escape.get(char, char) for char in text)
+        + "</t></si>"
+        for text in strings
+    ]
+    return book("".join(xml), shared=shared)
+
+
+def test_xlsx_as_excel_saves_it_shared_strings_and_a_formula(tmp_path, exported, staff_member):
+    rows = _by_code(exported)
+    _bump(rows["R1"])
+    rows["R2"]["owner"] = "Shared strings"
+    rows["R3"]["title"] = '\'=HYPERLINK("http://example.com","click")'  # as exported
+    header = [HEADER[name] for name in exported[0]]
+    path = tmp_path / "excel.xlsx"
+    path.write_bytes(
+        _shared_strings_workbook([header, *([row[n] for n in exported[0]] for row in exported)])
+    )
+    assessments = Assessment.objects.count()
+
+    ok, output = _import(path)
+
+    assert ok, output
+    assert "3 updated (1 re-assessed)" in output
+    assert Assessment.objects.count() == assessments + 1
+    assert Risk.objects.get(code="R2").owner == "Shared strings"
+    assert Risk.objects.get(code="R3").title == '=HYPERLINK("http://example.com","click")'
+
+
+def test_xlsx_errors_name_the_row_as_the_sheet_numbers_it(tmp_path, exported):
+    """A sheet's XML leaves empty rows out; the report still counts them."""
+    rows = _by_code(exported)
+    rows["R3"]["category"] = "Astrology"
+    header = [HEADER[name] for name in exported[0]]
+    path = tmp_path / "gap.xlsx"
+    path.write_bytes(
+        _shared_strings_workbook(
+            [header, *([row[n] for n in exported[0]] for row in exported)], gap_after=1
+        )
+    )
+    ok, output = _import(path)
+    assert not ok
+    r3_row = [row["code"] for row in exported].index("R3") + 3  # header, empty row, rows
+    assert f"row {r3_row}, column Category: 'Astrology' is not one of" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04 a broken zip", "not a zip archive"),
+        ("no sheet part", "lacks its part 'xl/worksheets/sheet1.xml'"),
+        ("a far column", "beyond column 1,024"),
+    ],
+)
+def test_a_broken_workbook_is_a_clear_error(tmp_path, staff_member, content, message):
+    if content == "no sheet part":
+        content = book("", drop=("xl/worksheets/sheet1.xml",))
+    elif content == "a far column":
+        content = book('<row r="1"><c r="ZZZ1"><v>1</v></c></row>')
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(content)
+    before = _state()
+    ok, output = _import(path)
+    assert not ok
+    assert "The XLSX file cannot be read" in output and message in output
     assert _state() == before
