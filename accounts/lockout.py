@@ -6,12 +6,12 @@ for everyone. This handler gives each its own limit: AXES_FAILURE_LIMIT failures
 client out of one account, and AXES_USERNAME_FAILURE_LIMIT failures from any number of
 addresses lock the account, which slows a guess spread over many addresses.
 
-How long a lockout lasts grows with the account's failures (`cool_off_for`): the failures of
-the username in the last AXES_COOLOFF_MAX, from AccessFailureLog (which keeps every failure,
-those refused during a lockout included), divided by AXES_USERNAME_FAILURE_LIMIT, is the
-number of caps reached; the cool-off is AXES_COOLOFF_BASE up to the first cap and doubles at
-each further one, up to AXES_COOLOFF_MAX. A lockout ends when the account's (or client's)
-last failure is older than the cool-off."""
+How long a lockout lasts grows with the account's failures (`cool_off_for`): the failures
+of the username in the last AXES_COOLOFF_WINDOW (7 days), from AccessFailureLog (which keeps
+every failure, those refused during a lockout included), divided by
+AXES_USERNAME_FAILURE_LIMIT, is the number of caps reached; the cool-off is AXES_COOLOFF_BASE
+up to the first cap and doubles at each further one, up to AXES_COOLOFF_MAX. A lockout ends
+when the failures that reached the cap are older than the cool-off."""
 
 from __future__ import annotations
 
@@ -33,13 +33,16 @@ def cool_off_for(
     username: str | None, *, at: datetime.datetime | None = None
 ) -> datetime.timedelta:
     """The lockout's length for `username`: AXES_COOLOFF_BASE, doubled for each cap of
-    AXES_USERNAME_FAILURE_LIMIT failures past the first in the last AXES_COOLOFF_MAX."""
+    AXES_USERNAME_FAILURE_LIMIT failures past the first in the last AXES_COOLOFF_WINDOW, up
+    to AXES_COOLOFF_MAX. The window is longer than the ceiling so that a guesser who waits
+    out each lockout stays at the ceiling (20 guesses a day, not a fall back to short
+    lockouts as the first day's failures leave a one-day window)."""
     base, ceiling = settings.AXES_COOLOFF_BASE, settings.AXES_COOLOFF_MAX
     if not username:
         return base
     at = at or timezone.now()
     failures = AccessFailureLog.objects.filter(
-        username=username, attempt_time__gt=at - ceiling
+        username=username, attempt_time__gt=at - settings.AXES_COOLOFF_WINDOW
     ).count()
     caps = failures // settings.AXES_USERNAME_FAILURE_LIMIT
     delay = base

@@ -227,21 +227,24 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # five failures lock one client (username and address) out of that account; twenty failures
 # from any addresses lock the account itself, so a spread guess is slowed. The lockout lasts
 # AXES_COOLOFF_BASE and doubles for every further twenty failures of the account within
-# AXES_COOLOFF_MAX, up to AXES_COOLOFF_MAX (accounts.lockout.cool_off_for).
+# AXES_COOLOFF_WINDOW, up to AXES_COOLOFF_MAX (accounts.lockout.cool_off_for).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 _cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=15)
 _cooloff_max_hours = env.int("AXES_COOLOFF_MAX_HOURS", default=24)
+_cooloff_window_days = env.int("AXES_COOLOFF_WINDOW_DAYS", default=7)
 for _name, _value in (
     ("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
     ("AXES_USERNAME_FAILURE_LIMIT", AXES_USERNAME_FAILURE_LIMIT),
     ("AXES_COOLOFF_MINUTES", _cooloff_minutes),
     ("AXES_COOLOFF_MAX_HOURS", _cooloff_max_hours),
+    ("AXES_COOLOFF_WINDOW_DAYS", _cooloff_window_days),
 ):
     if _value < 1:
         raise ImproperlyConfigured(f"{_name}={_value} must be a whole number above 0.")
 AXES_COOLOFF_BASE = datetime.timedelta(minutes=_cooloff_minutes)
 AXES_COOLOFF_MAX = datetime.timedelta(hours=_cooloff_max_hours)
+AXES_COOLOFF_WINDOW = datetime.timedelta(days=_cooloff_window_days)
 if AXES_COOLOFF_MAX < AXES_COOLOFF_BASE:
     raise ImproperlyConfigured("AXES_COOLOFF_MAX_HOURS is shorter than AXES_COOLOFF_MINUTES.")
 AXES_COOLOFF_TIME = "accounts.lockout.cool_off"

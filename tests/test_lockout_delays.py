@@ -45,8 +45,11 @@ def test_the_cool_off_doubles_with_each_cap_up_to_the_ceiling(board_member, sett
         )
         seen[failures] = cool_off_for(board_member.username, at=now) // MINUTE
     assert seen == expected
-    # Failures older than the ceiling no longer count; another account's never did.
-    assert cool_off_for(board_member.username, at=now + datetime.timedelta(hours=25)) == (
+    # Failures count for a week (AXES_COOLOFF_WINDOW); another account's never did.
+    assert cool_off_for(board_member.username, at=now + datetime.timedelta(days=6)) == (
+        1440 * MINUTE
+    )
+    assert cool_off_for(board_member.username, at=now + datetime.timedelta(days=7, minutes=1)) == (
         15 * MINUTE
     )
     assert cool_off_for("someone-else", at=now) == 15 * MINUTE
