@@ -11,15 +11,17 @@ import smtplib
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import ApiToken, SignedInSession
 from accounts.security import security_event
+from accounts.webauthn import KeyAlreadyRegistered
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +133,8 @@ def password_changed(*, user, request=None) -> None:
         logger.exception("Could not email %s about their password change.", user.get_username())
 
 
-# --- Second factor (django-otp: one TOTP device and one set of recovery codes per user) ---
+# --- Second factor (django-otp: one TOTP device and one set of recovery codes per user, and
+# any number of WebAuthn keys beside them) ---
 
 RECOVERY_CODES = 10
 
@@ -211,11 +214,78 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
     return True
 
 
+def mfa_key_register(*, user, helper, state: dict, data: dict, request=None):
+    """Verify a new WebAuthn key's registration (django-otp-webauthn's helper checks the
+    challenge, the origin, the RP id and the attestation) and save it, named by its date.
+    Nothing is saved when the check fails: the helper's exception propagates out of the
+    savepoint. The caller has checked that this session is verified."""
+    try:
+        with transaction.atomic():
+            device = helper.register_complete(user=user, state=state, data=data)
+            device.name = f"Security key added {timezone.now():%Y-%m-%d %H:%M} UTC"
+            device.save(update_fields=["name"])
+    except IntegrityError:  # the same credential id twice (a browser excludes known ones)
+        raise KeyAlreadyRegistered() from None
+    security_event(
+        "mfa.enrolled",
+        request=request,
+        username=user.get_username(),
+        method="WebAuthnCredential",
+        device=device.persistent_id,
+    )
+    return device
+
+
+def mfa_key_verified(*, user, device, request) -> None:
+    """A WebAuthn key answered this session's challenge: the session counts as verified."""
+    _mark_verified(request, device)
+    security_event(
+        "mfa.succeeded",
+        request=request,
+        username=user.get_username(),
+        method="WebAuthnCredential",
+        device=device.persistent_id,
+    )
+
+
+def mfa_key_refused(*, user, request, event: str, reason: str) -> None:
+    """Log a refused key registration (`mfa.enrol_failed`) or verification (`mfa.failed`)."""
+    security_event(
+        event,
+        request=request,
+        username=user.get_username() if user.is_authenticated else None,
+        level=logging.WARNING,
+        method="WebAuthnCredential",
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def mfa_key_remove(*, user, pk: int, by=None, request=None) -> bool:
+    """Remove one of `user`'s WebAuthn keys (by them, or by an administrator `by`). False
+    when they have no such key."""
+    device = WebAuthnCredential.objects.filter(user=user, pk=pk).first()
+    if device is None:
+        return False
+    persistent_id = device.persistent_id
+    device.delete()
+    security_event(
+        "mfa.key_removed",
+        request=request,
+        username=(by or user).get_username(),
+        owner=user.get_username(),
+        device=persistent_id,
+        level=logging.WARNING,
+    )
+    return True
+
+
 @transaction.atomic
 def mfa_reset(*, user, by=None, request=None) -> None:
     """Remove every device of `user` (a lost phone): they enrol again at the next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     security_event(
         "mfa.reset",
         request=request,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import StrictEnv
+from config.env import StrictEnv, webauthn_rp_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "common",
     "accounts",
     "roadmap",
@@ -371,6 +372,21 @@ TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-registe
 MFA_REQUIRED = env.bool("DJANGO_MFA_REQUIRED", default=not DEBUG)
 MFA_ALL_USERS = env.bool("DJANGO_MFA_ALL_USERS", default=False)
 OTP_TOTP_ISSUER = "Roadmap Risk Register"
+# WebAuthn (security keys, passkeys; django-otp-webauthn) as a second factor beside TOTP, never
+# instead of the password. The relying party id is the site's domain: DJANGO_WEBAUTHN_RP_ID, or
+# the first domain name in DJANGO_ALLOWED_HOSTS (browsers refuse an IP address). A key works
+# on that domain and its subdomains only. The expected origin is the request's own scheme and
+# host (the host already checked against ALLOWED_HOSTS), accepted only when the host is the
+# RP id or under it, and only over https when DJANGO_HTTPS is on (accounts/webauthn.py); so
+# the package's fixed origin list stays empty and its check for one is silenced.
+WEBAUTHN_RP_ID = webauthn_rp_id(env.str("DJANGO_WEBAUTHN_RP_ID", default=""), ALLOWED_HOSTS)
+OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID
+OTP_WEBAUTHN_RP_NAME = "Roadmap Risk Register"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.webauthn.WebAuthnHelper"
+# Refusals are logged as security events (mfa.failed) instead of a traceback each.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secret or QR code in the admin
 
 # --- Backups (README: "Backups") ------------------------------------------------------------
