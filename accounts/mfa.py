@@ -10,9 +10,10 @@ device verifies it at every sign-in, whatever the settings say.
 from __future__ import annotations
 
 from django.conf import settings
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts.models import RecoveryCodeDevice
 
 STAFF_GROUP = "Staff"
 
@@ -41,5 +42,5 @@ def mfa_required_for(user) -> bool:
 
 
 def recovery_codes_left(user) -> int:
-    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    return device.token_set.count() if device else 0
+    device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    return device.codes.count() if device else 0

@@ -15,11 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.models import ApiToken, SignedInSession
+from accounts.models import ApiToken, RecoveryCodeDevice, SignedInSession
 from accounts.security import security_event
 from accounts.webauthn import KeyAlreadyRegistered
 
@@ -140,7 +139,7 @@ RECOVERY_CODES = 10
 
 
 def _recovery_code() -> str:
-    # 80 random bits in base32, the longest django-otp's StaticToken holds (16 characters).
+    # 80 random bits in base32 (16 characters); stored as a salted digest (RecoveryCode).
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
@@ -171,12 +170,12 @@ def mfa_enrol_confirm(*, user, token: str, request=None) -> list[str] | None:
         )
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    recovery = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    recovery.add_codes(codes)
     if request is not None:
         _mark_verified(request, device)
     security_event(
@@ -189,7 +188,7 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
     """Check a TOTP code (six digits) or a recovery code (used up by this). Each device
     slows repeated failures itself (django-otp's throttling: 1, 2, 4, ... seconds)."""
     token = token.strip().replace(" ", "").replace("-", "").lower()
-    model = TOTPDevice if token.isdigit() else StaticDevice
+    model = TOTPDevice if token.isdigit() else RecoveryCodeDevice
     device = model.objects.filter(user=user, confirmed=True).first()
     verified = device is not None and otp_verify_token(user, device.persistent_id, token)
     if not verified:
@@ -203,7 +202,7 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
         return False
     if request is not None:
         _mark_verified(request, device)
-    remaining = device.token_set.count() if model is StaticDevice else None
+    remaining = device.codes.count() if model is RecoveryCodeDevice else None
     security_event(
         "mfa.succeeded",
         request=request,
@@ -284,7 +283,7 @@ def mfa_key_remove(*, user, pk: int, by=None, request=None) -> bool:
 def mfa_reset(*, user, by=None, request=None) -> None:
     """Remove every device of `user` (a lost phone): they enrol again at the next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
     WebAuthnCredential.objects.filter(user=user).delete()
     security_event(
         "mfa.reset",
