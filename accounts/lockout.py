@@ -66,7 +66,13 @@ class LockoutHandler(AxesDatabaseHandler):
         """The failures within this account's cool-off (axes' own reads the request alone,
         which does not always carry the username: re-authentication posts only a password)."""
         at = request.axes_attempt_time or timezone.now()
-        threshold = at - cool_off_for(get_client_username(request, credentials), at=at)
+        username = get_client_username(request, credentials)
+        # axes reads the attempts three times for one failure: one count of the account's
+        # failures serves them all.
+        known = request.__dict__.setdefault("_accounts_cool_off", {})
+        if username not in known:
+            known[username] = cool_off_for(username, at=at)
+        threshold = at - known[username]
         return [
             attempts.filter(attempt_time__gte=threshold)
             for attempts in self.filter_user_attempts(request, credentials)
