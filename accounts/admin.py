@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential
 
 from accounts import services
 from accounts.models import ApiToken
@@ -41,7 +42,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 # device with a secret they chose (and so sign in as its user); static tokens are recovery
 # codes. Ours list devices without any secret, and deleting one resets that user's second
 # factor: they enrol again at their next sign-in.
-for model in (TOTPDevice, StaticDevice):
+# django-otp-webauthn's admin lets an administrator move a key to another user; ours lists
+# keys read-only, and deleting one removes it (logged), as its owner can on /accounts/mfa/.
+for model in (TOTPDevice, StaticDevice, WebAuthnCredential, WebAuthnAttestation):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 
@@ -68,3 +71,27 @@ class SecondFactorAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for device in queryset.select_related("user"):
             services.mfa_reset(user=device.user, by=request.user, request=request)
+
+
+@admin.register(WebAuthnCredential)
+class SecurityKeyAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "transports"]
+    readonly_fields = fields
+    actions = ["delete_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        services.mfa_key_remove(user=obj.user, pk=obj.pk, by=request.user, request=request)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for key in queryset.select_related("user"):
+            services.mfa_key_remove(user=key.user, pk=key.pk, by=request.user, request=request)

@@ -1,4 +1,5 @@
-"""Who must show a second factor (django-otp TOTP, or a recovery code), in one place.
+"""Who must show a second factor (django-otp TOTP, a recovery code, or a WebAuthn key), in
+one place.
 
 With MFA_REQUIRED on (DJANGO_MFA_REQUIRED; default on when DEBUG is off), everyone who can
 enter the admin (staff and superusers) and every member of the Staff group must verify a
@@ -9,14 +10,24 @@ device verifies it at every sign-in, whatever the settings say.
 from __future__ import annotations
 
 from django.conf import settings
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts.models import RecoveryCodeDevice
 
 STAFF_GROUP = "Staff"
 
 
 def has_device(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def keys_of(user):
+    """The user's WebAuthn keys (security keys, passkeys), newest first."""
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("-created_at")
 
 
 def mfa_required_for(user) -> bool:
@@ -31,5 +42,5 @@ def mfa_required_for(user) -> bool:
 
 
 def recovery_codes_left(user) -> int:
-    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    return device.token_set.count() if device else 0
+    device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    return device.codes.count() if device else 0

@@ -11,15 +11,16 @@ import smtplib
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.models import ApiToken, SignedInSession
+from accounts.models import ApiToken, RecoveryCodeDevice, SignedInSession
 from accounts.security import security_event
+from accounts.webauthn import KeyAlreadyRegistered
 
 logger = logging.getLogger(__name__)
 
@@ -131,13 +132,14 @@ def password_changed(*, user, request=None) -> None:
         logger.exception("Could not email %s about their password change.", user.get_username())
 
 
-# --- Second factor (django-otp: one TOTP device and one set of recovery codes per user) ---
+# --- Second factor (django-otp: one TOTP device and one set of recovery codes per user, and
+# any number of WebAuthn keys beside them) ---
 
 RECOVERY_CODES = 10
 
 
 def _recovery_code() -> str:
-    # 80 random bits in base32, the longest django-otp's StaticToken holds (16 characters).
+    # 80 random bits in base32 (16 characters); stored as a salted digest (RecoveryCode).
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
@@ -168,12 +170,12 @@ def mfa_enrol_confirm(*, user, token: str, request=None) -> list[str] | None:
         )
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    recovery = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    recovery.add_codes(codes)
     if request is not None:
         _mark_verified(request, device)
     security_event(
@@ -186,7 +188,7 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
     """Check a TOTP code (six digits) or a recovery code (used up by this). Each device
     slows repeated failures itself (django-otp's throttling: 1, 2, 4, ... seconds)."""
     token = token.strip().replace(" ", "").replace("-", "").lower()
-    model = TOTPDevice if token.isdigit() else StaticDevice
+    model = TOTPDevice if token.isdigit() else RecoveryCodeDevice
     device = model.objects.filter(user=user, confirmed=True).first()
     verified = device is not None and otp_verify_token(user, device.persistent_id, token)
     if not verified:
@@ -200,7 +202,7 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
         return False
     if request is not None:
         _mark_verified(request, device)
-    remaining = device.token_set.count() if model is StaticDevice else None
+    remaining = device.codes.count() if model is RecoveryCodeDevice else None
     security_event(
         "mfa.succeeded",
         request=request,
@@ -211,11 +213,78 @@ def mfa_verify(*, user, token: str, request=None) -> bool:
     return True
 
 
+def mfa_key_register(*, user, helper, state: dict, data: dict, request=None):
+    """Verify a new WebAuthn key's registration (django-otp-webauthn's helper checks the
+    challenge, the origin, the RP id and the attestation) and save it, named by its date.
+    Nothing is saved when the check fails: the helper's exception propagates out of the
+    savepoint. The caller has checked that this session is verified."""
+    try:
+        with transaction.atomic():
+            device = helper.register_complete(user=user, state=state, data=data)
+            device.name = f"Security key added {timezone.now():%Y-%m-%d %H:%M} UTC"
+            device.save(update_fields=["name"])
+    except IntegrityError:  # the same credential id twice (a browser excludes known ones)
+        raise KeyAlreadyRegistered() from None
+    security_event(
+        "mfa.enrolled",
+        request=request,
+        username=user.get_username(),
+        method="WebAuthnCredential",
+        device=device.persistent_id,
+    )
+    return device
+
+
+def mfa_key_verified(*, user, device, request) -> None:
+    """A WebAuthn key answered this session's challenge: the session counts as verified."""
+    _mark_verified(request, device)
+    security_event(
+        "mfa.succeeded",
+        request=request,
+        username=user.get_username(),
+        method="WebAuthnCredential",
+        device=device.persistent_id,
+    )
+
+
+def mfa_key_refused(*, user, request, event: str, reason: str) -> None:
+    """Log a refused key registration (`mfa.enrol_failed`) or verification (`mfa.failed`)."""
+    security_event(
+        event,
+        request=request,
+        username=user.get_username() if user.is_authenticated else None,
+        level=logging.WARNING,
+        method="WebAuthnCredential",
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def mfa_key_remove(*, user, pk: int, by=None, request=None) -> bool:
+    """Remove one of `user`'s WebAuthn keys (by them, or by an administrator `by`). False
+    when they have no such key."""
+    device = WebAuthnCredential.objects.filter(user=user, pk=pk).first()
+    if device is None:
+        return False
+    persistent_id = device.persistent_id
+    device.delete()
+    security_event(
+        "mfa.key_removed",
+        request=request,
+        username=(by or user).get_username(),
+        owner=user.get_username(),
+        device=persistent_id,
+        level=logging.WARNING,
+    )
+    return True
+
+
 @transaction.atomic
 def mfa_reset(*, user, by=None, request=None) -> None:
     """Remove every device of `user` (a lost phone): they enrol again at the next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     security_event(
         "mfa.reset",
         request=request,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("mfa/", views.mfa_overview, name="mfa"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa-enrol"),
     path("mfa/verify/", views.mfa_verify, name="mfa-verify"),
+    path("mfa/keys/<int:pk>/remove/", views.mfa_key_remove, name="mfa-key-remove"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/end/", views.session_end, name="session-end"),
     path("reauth/", views.reauthenticate, name="reauth"),

@@ -4,6 +4,7 @@ re-authentication."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 
@@ -12,12 +13,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp_webauthn import exceptions as key_errors
+from django_otp_webauthn import views as key_views
+from django_otp_webauthn.utils import rewrite_exceptions
 from qrcode.image.svg import SvgPathImage
+from webauthn.helpers.exceptions import WebAuthnException
 
 from accounts import mfa, selectors, services
 from accounts.forms import MFACodeForm, ReauthenticationForm, TokenCreateForm
@@ -91,8 +97,100 @@ def mfa_overview(request):
             "has_device": mfa.has_device(request.user),
             "required": mfa.mfa_required_for(request.user),
             "codes_left": mfa.recovery_codes_left(request.user),
+            "keys": mfa.keys_of(request.user),
+            "verified": request.user.is_verified(),
         },
     )
+
+
+@require_POST
+def mfa_key_remove(request, pk: int):
+    """Remove one of the user's own keys, from a session verified with a second factor."""
+    if not request.user.is_verified():
+        return redirect(f"{reverse('accounts:mfa-verify')}?next={reverse('accounts:mfa')}")
+    if not services.mfa_key_remove(user=request.user, pk=pk, request=request):
+        return redirect("accounts:mfa")  # not theirs, or already gone: nothing to say
+    messages.info(request, "The security key has been removed.")
+    return redirect("accounts:mfa")
+
+
+# --- WebAuthn keys (django-otp-webauthn's JSON views, at /accounts/mfa/key/) ----------------
+# Its browser script posts JSON to these four; every refusal is a JSON 4xx with a `code`.
+
+
+class _KeyCeremony:
+    """The body is a JSON object (or empty, for the begin steps); anything else answers 400,
+    a key's answer that does not verify 422, and a refused completion is a security event."""
+
+    failure_event: str | None = None
+
+    def _parse_request_data(self, request):
+        if not request.body:
+            return {}
+        if request.content_type != "application/json":
+            raise key_errors.MalformedRequest(detail="Send the body as application/json.")
+        try:
+            data = json.loads(request.body)
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
+            raise key_errors.MalformedRequest() from None
+        if not isinstance(data, dict):
+            raise key_errors.MalformedRequest(detail="The body must be a JSON object.")
+        return data
+
+    def handle_exception(self, exc):
+        if isinstance(exc, WebAuthnException):  # what rewrite_exceptions does not name
+            exc = key_errors.UnprocessableEntity(
+                code="invalid_response", detail="The key's answer could not be verified."
+            )
+        if isinstance(exc, key_errors.OTPWebAuthnApiError) and self.failure_event:
+            services.mfa_key_refused(
+                user=self.request.user,
+                request=self.request,
+                event=self.failure_event,
+                reason=exc.code,
+            )
+        return super().handle_exception(exc)
+
+
+class KeyRegistrationBegin(_KeyCeremony, key_views.BeginCredentialRegistrationView):
+    def check_can_register(self):
+        # A key is added beside the second factor the session was verified with, never in
+        # place of one: a stolen password alone cannot add a key.
+        if not self.request.user.is_verified():
+            raise key_errors.NotVerified(
+                detail="Verify with your authenticator app first, then add a key."
+            )
+
+
+class KeyRegistrationComplete(_KeyCeremony, key_views.CompleteCredentialRegistrationView):
+    failure_event = "mfa.enrol_failed"
+    check_can_register = KeyRegistrationBegin.check_can_register
+
+    def post(self, *args, **kwargs):
+        state = self.get_state()  # popped from the session: a challenge answers once
+        with rewrite_exceptions():
+            device = services.mfa_key_register(
+                user=self.request.user,
+                helper=self.get_helper(),
+                state=state,
+                data=self.request.data,
+                request=self.request,
+            )
+        return JsonResponse({"id": device.pk})
+
+
+class KeyAuthenticationBegin(_KeyCeremony, key_views.BeginCredentialAuthenticationView):
+    def check_can_authenticate(self):
+        super().check_can_authenticate()
+        if not mfa.keys_of(self.request.user).exists():
+            raise key_errors.CredentialNotFound(detail="You have no security key to use.")
+
+
+class KeyAuthenticationComplete(_KeyCeremony, key_views.CompleteCredentialAuthenticationView):
+    failure_event = "mfa.failed"
+
+    def complete_auth(self, device):
+        services.mfa_key_verified(user=self.request.user, device=device, request=self.request)
 
 
 @never_cache
@@ -136,7 +234,15 @@ def mfa_verify(request):
         if services.mfa_verify(user=request.user, token=form.cleaned_data["code"], request=request):
             return redirect(_next_url(request))
         form.add_error("code", "That code is not valid. Wait for a new one and try again.")
-    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)})
+    return render(
+        request,
+        "accounts/mfa_verify.html",
+        {
+            "form": form,
+            "next": _next_url(request),
+            "has_key": mfa.keys_of(request.user).exists(),
+        },
+    )
 
 
 class LogoutView(auth_views.LogoutView):

@@ -5,6 +5,8 @@ An empty value counts as unset (the default applies)."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 import environ
@@ -117,3 +119,41 @@ class StrictEnv(environ.Env):
         if default is NOTSET:
             raise ImproperlyConfigured(f"Set the environment variable {var}.")
         return default
+
+
+# A DNS name: labels of letters, digits and hyphens, not starting or ending with a hyphen.
+DOMAIN_NAME = re.compile(r"(?=.{1,253}\Z)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
+
+
+def webauthn_rp_id(raw: str, allowed_hosts: list[str]) -> str:
+    """The WebAuthn relying party id: `raw` (DJANGO_WEBAUTHN_RP_ID) when given, else the first
+    domain name in ALLOWED_HOSTS. It must be a domain name (browsers refuse an IP address),
+    and this site must answer on it or a subdomain of it, or start-up stops."""
+    hosts = [host.strip().lower().lstrip(".") for host in allowed_hosts if host.strip()]
+    if raw.strip():
+        rp_id = raw.strip().lower()
+        variable = f"DJANGO_WEBAUTHN_RP_ID={raw.strip()!r}"
+    else:
+        names = [host for host in hosts if host != "*" and not _is_ip(host)]
+        if not names:
+            raise ImproperlyConfigured(
+                "DJANGO_ALLOWED_HOSTS holds no domain name for WebAuthn keys: set "
+                "DJANGO_WEBAUTHN_RP_ID to the site's domain."
+            )
+        rp_id = names[0]
+        variable = f"The WebAuthn relying party id {rp_id!r} (from DJANGO_ALLOWED_HOSTS)"
+    if _is_ip(rp_id) or not DOMAIN_NAME.fullmatch(rp_id):
+        raise ImproperlyConfigured(f"{variable} is not a domain name.")
+    if "*" not in hosts and not any(host == rp_id or host.endswith(f".{rp_id}") for host in hosts):
+        raise ImproperlyConfigured(
+            f"{variable} is neither a host of DJANGO_ALLOWED_HOSTS nor a parent domain of one."
+        )
+    return rp_id
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

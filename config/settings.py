@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import StrictEnv
+from config.env import StrictEnv, webauthn_rp_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "common",
     "accounts",
     "roadmap",
@@ -226,11 +227,30 @@ SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/
 # accounts.client.client_address applies it for the lockout, the security log and the API.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # django-axes, with accounts.lockout.LockoutHandler giving each parameter set its own cap:
-# five failures lock one client (username and address) out of that account for an hour;
-# twenty failures from any addresses lock the account itself, so a spread guess is slowed.
+# five failures lock one client (username and address) out of that account; twenty failures
+# from any addresses lock the account itself, so a spread guess is slowed. The lockout lasts
+# AXES_COOLOFF_BASE and doubles for every further twenty failures of the account within
+# AXES_COOLOFF_WINDOW, up to AXES_COOLOFF_MAX (accounts.lockout.cool_off_for).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
-AXES_COOLOFF_TIME = 1  # hours
+_cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=15)
+_cooloff_max_hours = env.int("AXES_COOLOFF_MAX_HOURS", default=24)
+_cooloff_window_days = env.int("AXES_COOLOFF_WINDOW_DAYS", default=7)
+for _name, _value in (
+    ("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
+    ("AXES_USERNAME_FAILURE_LIMIT", AXES_USERNAME_FAILURE_LIMIT),
+    ("AXES_COOLOFF_MINUTES", _cooloff_minutes),
+    ("AXES_COOLOFF_MAX_HOURS", _cooloff_max_hours),
+    ("AXES_COOLOFF_WINDOW_DAYS", _cooloff_window_days),
+):
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name}={_value} must be a whole number above 0.")
+AXES_COOLOFF_BASE = datetime.timedelta(minutes=_cooloff_minutes)
+AXES_COOLOFF_MAX = datetime.timedelta(hours=_cooloff_max_hours)
+AXES_COOLOFF_WINDOW = datetime.timedelta(days=_cooloff_window_days)
+if AXES_COOLOFF_MAX < AXES_COOLOFF_BASE:
+    raise ImproperlyConfigured("AXES_COOLOFF_MAX_HOURS is shorter than AXES_COOLOFF_MINUTES.")
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "accounts.client.client_address"
@@ -357,6 +377,21 @@ TRIGGER_LOG_ORIGIN = env.str("TRIGGER_LOG_ORIGIN", default="roadmap-risk-registe
 MFA_REQUIRED = env.bool("DJANGO_MFA_REQUIRED", default=not DEBUG)
 MFA_ALL_USERS = env.bool("DJANGO_MFA_ALL_USERS", default=False)
 OTP_TOTP_ISSUER = "Roadmap Risk Register"
+# WebAuthn (security keys, passkeys; django-otp-webauthn) as a second factor beside TOTP, never
+# instead of the password. The relying party id is the site's domain: DJANGO_WEBAUTHN_RP_ID, or
+# the first domain name in DJANGO_ALLOWED_HOSTS (browsers refuse an IP address). A key works
+# on that domain and its subdomains only. The expected origin is the request's own scheme and
+# host (the host already checked against ALLOWED_HOSTS), accepted only when the host is the
+# RP id or under it, and only over https when DJANGO_HTTPS is on (accounts/webauthn.py); so
+# the package's fixed origin list stays empty and its check for one is silenced.
+WEBAUTHN_RP_ID = webauthn_rp_id(env.str("DJANGO_WEBAUTHN_RP_ID", default=""), ALLOWED_HOSTS)
+OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID
+OTP_WEBAUTHN_RP_NAME = "Roadmap Risk Register"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.webauthn.WebAuthnHelper"
+# Refusals are logged as security events (mfa.failed) instead of a traceback each.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secret or QR code in the admin
 
 # --- Backups (README: "Backups") ------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/logout-everywhere/", logout_everywhere, name="logout-everywhere"),
+    path("accounts/mfa/key/", include("accounts.webauthn_urls", namespace="otp_webauthn")),
     path("accounts/", include("accounts.urls", namespace="accounts")),
     path("healthz", healthz, name="healthz"),
     path("", include("risks.urls")),

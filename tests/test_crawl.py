@@ -3,7 +3,9 @@ hostile values in every path parameter and query string. No answer may be a 5xx,
 crawl writes nothing.
 
 The routes are read from the URL configuration and the admin's registry, so a new page, admin
-or admin view is crawled without touching this file. Marked slow; `make test` runs it."""
+or admin view is crawled without touching this file. Marked slow; `make test` runs it.
+Not here: the WebAuthn key ceremonies under /accounts/mfa/key/ (POST-only JSON; their hostile
+bodies are in tests/test_webauthn.py)."""
 
 from __future__ import annotations
 

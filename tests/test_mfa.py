@@ -9,9 +9,9 @@ from http import HTTPStatus
 
 import pyotp
 import pytest
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import RecoveryCode, RecoveryCodeDevice
 from accounts.services import token_create
 from tests.conftest import mfa_device, totp_now
 
@@ -83,12 +83,12 @@ def test_sign_in_with_a_device_needs_its_code_and_fails_without_it(client, staff
 
 def test_a_recovery_code_signs_in_once(client, staff_member):
     mfa_device(staff_member)
-    recovery = StaticDevice.objects.create(user=staff_member, name="Recovery codes")
-    StaticToken.objects.create(device=recovery, token="abcdefghijklmnop")
+    recovery = RecoveryCodeDevice.objects.create(user=staff_member, name="Recovery codes")
+    recovery.add_codes(["abcdefghijklmnop"])
     _sign_in(client, staff_member)
     response = client.post("/accounts/mfa/verify/", {"code": "ABCD-EFGH-IJKL-MNOP", "next": "/"})
     assert response.status_code == HTTPStatus.FOUND
-    assert not StaticToken.objects.exists()
+    assert not RecoveryCode.objects.exists()
 
     client.post("/accounts/logout/")
     _sign_in(client, staff_member)
@@ -145,3 +145,40 @@ def test_the_admin_shows_no_secret_and_deleting_a_device_resets_it(admin_client,
 
     admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
     assert not TOTPDevice.objects.filter(user=staff_member).exists()
+
+
+def test_recovery_codes_are_stored_only_as_salted_digests(staff_member):
+    from accounts.services import mfa_enrol_begin, mfa_enrol_confirm
+
+    device = mfa_enrol_begin(user=staff_member)
+    codes = mfa_enrol_confirm(user=staff_member, token=totp_now(device))
+    stored = list(RecoveryCode.objects.values_list("salt", "digest"))
+    assert len(stored) == len(codes) == 10
+    assert len({salt for salt, _ in stored}) == 10  # a salt of its own each (128 bits)
+    dump = repr(stored) + repr(list(RecoveryCodeDevice.objects.values()))
+    assert not any(code in dump for code in codes)
+    recovery = RecoveryCodeDevice.objects.get(user=staff_member)
+    assert recovery.verify_token(codes[3].upper())
+    assert not recovery.verify_token(codes[3])  # used up
+    assert RecoveryCode.objects.count() == 9
+
+
+def test_the_migration_hashes_the_plain_text_codes_already_kept(client, staff_member):
+    import importlib
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    mfa_device(staff_member)
+    old = StaticDevice.objects.create(user=staff_member, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=old, token="abcdefghijklmnop")
+    StaticToken.objects.create(device=old, token="qrstuvwxyz234567")
+    migration = importlib.import_module("accounts.migrations.0006_hash_existing_recovery_codes")
+    migration.hash_existing_codes(apps, None)
+
+    assert not StaticToken.objects.exists() and not StaticDevice.objects.exists()
+    assert RecoveryCode.objects.filter(device__user=staff_member).count() == 2
+    assert "abcdefghijklmnop" not in repr(list(RecoveryCode.objects.values()))
+    _sign_in(client, staff_member)
+    response = client.post("/accounts/mfa/verify/", {"code": "abcd-efgh-ijkl-mnop", "next": "/"})
+    assert response.status_code == HTTPStatus.FOUND

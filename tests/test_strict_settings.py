@@ -45,6 +45,13 @@ def _start(**environ) -> subprocess.CompletedProcess:
         ("CACHE_URL", "redis://u:secret@cache:port/1", "its port is not a number"),
         ("CACHE_URL", "redis://u:secret@cache:6379/one", "is not a number"),
         ("DATABASE_POOLER", "pgpool", "DATABASE_POOLER='pgpool' is not known"),
+        ("AXES_COOLOFF_MINUTES", "15m", "AXES_COOLOFF_MINUTES='15m' is not a whole number"),
+        ("AXES_COOLOFF_MINUTES", "0", "AXES_COOLOFF_MINUTES=0 must be a whole number above 0"),
+        ("AXES_COOLOFF_MAX_HOURS", "-1", "AXES_COOLOFF_MAX_HOURS=-1 must be a whole number"),
+        ("AXES_COOLOFF_WINDOW_DAYS", "a week", "AXES_COOLOFF_WINDOW_DAYS='a week' is not"),
+        ("DJANGO_WEBAUTHN_RP_ID", "127.0.0.1", "DJANGO_WEBAUTHN_RP_ID='127.0.0.1' is not a"),
+        ("DJANGO_WEBAUTHN_RP_ID", "evil.example", "is neither a host of DJANGO_ALLOWED_HOSTS"),
+        ("DJANGO_ALLOWED_HOSTS", "10.0.0.5", "holds no domain name for WebAuthn keys"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):
@@ -129,3 +136,24 @@ def test_https_cookies_carry_the_host_prefix():
         timeout=60,
     )
     assert result.stdout.split() == ["__Host-sessionid", "__Host-csrftoken"]
+
+
+def test_the_webauthn_rp_id_is_the_first_domain_of_the_allowed_hosts_or_a_parent_of_one():
+    show = "import django; django.setup(); from django.conf import settings; "
+    for environ, expected in [
+        ({}, "localhost"),
+        ({"DJANGO_ALLOWED_HOSTS": "10.0.0.5,risk.example.gov"}, "risk.example.gov"),
+        (
+            {"DJANGO_ALLOWED_HOSTS": "risk.example.gov", "DJANGO_WEBAUTHN_RP_ID": "Example.GOV"},
+            "example.gov",
+        ),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-c", show + "print(settings.OTP_WEBAUTHN_RP_ID)"],
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **environ},
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.stdout.strip() == expected, result.stderr[-500:]
