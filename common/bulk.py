@@ -10,13 +10,18 @@ no `save()`: the caller sets every derived value (version, updated_at) first.
 Inserting many rows (`rows_insert`) has the same problem at a larger scale: `bulk_create`
 builds a model instance and prepares every value of every row in Python, which was most of
 the generator's time at 100,000 risks. On PostgreSQL the rows go through `COPY ... FROM
-STDIN` instead (psycopg writes the plain values itself); elsewhere through `bulk_create`."""
+STDIN` instead (psycopg writes the plain values itself); elsewhere through `bulk_create`.
+And a table's secondary indexes and foreign keys cost more than the rows themselves when a
+million rows go in one by one: `load_deferred` drops them for the load and builds each
+again after it (1,000,545 assessments: 15.4 s with the indexes kept, 5.2 s with them built
+after, measured on PostgreSQL 15; see docs/benchmarks.md, "100,000 risks")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 
 BATCH = 1000
 
@@ -99,3 +104,51 @@ def rows_insert(
                 for key, row in zip(keys, rows, strict=True):
                     copy.write_row((key, *row, *extra))
     return keys
+
+
+@contextlib.contextmanager
+def load_deferred(*tables: type[models.Model]) -> Iterator[None]:
+    """On PostgreSQL, drop the secondary indexes and the foreign keys of `tables` (models)
+    for the duration, and create them again from their own definitions at the end: each
+    index is then built with one sort, and each foreign key checked with one join, instead
+    of row by row. Indexes that enforce something stay: primary keys, unique indexes and
+    those behind a constraint. Everything runs in one transaction, so an error brings them
+    back with the rollback, and a row that breaks a foreign key fails the load when the key
+    is added again. Meanwhile the tables, and the tables they refer to, are locked against
+    other sessions (ACCESS EXCLUSIVE: even readers wait). For a bulk load into a database
+    nobody is using; a no-op on other databases."""
+    connection = connections[router.db_for_write(tables[0])]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = [[model._meta.db_table for model in tables]]
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = ANY(%s::text[]::regclass[]) "
+                "AND NOT i.indisunique AND NOT i.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+                names,
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conrelid::regclass::text, quote_ident(conname), "
+                "pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = ANY(%s::text[]::regclass[]) AND contype = 'f' ORDER BY 1, 2",
+                names,
+            )
+            keys = cursor.fetchall()
+            # Names and definitions as the catalogue spells them (quoted where needed).
+            for table, name, _ in keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+        yield
+        with connection.cursor() as cursor:
+            # This transaction only: the memory to sort each index in.
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
+            for table, name, definition in keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")

@@ -119,6 +119,13 @@ def _baseline_in_sql(model, missing: models.QuerySet, *, reason: str, using: str
         return cursor.fetchone()[0]
 
 
+def history_tables(model: type[models.Model]) -> list[type[models.Model]]:
+    """The tables a baseline of `model` writes: its history and its links' snapshots."""
+    history = model.history.model
+    fields = getattr(history, "_history_m2m_fields", [])
+    return [history, *(getattr(history, field.name).model for field in fields)]
+
+
 def history_links_snapshot(history, key: str, objs: list, created: list) -> None:
     """The many-to-many snapshot each history row in `created` (one per record of `objs`)
     carries (history with m2m_fields): one read and one insert per link table."""

@@ -25,7 +25,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from common.bulk import rows_insert
+from common.bulk import load_deferred, rows_insert
+from common.history import history_tables
 from risks import rules
 from risks.models import (
     Assessment,
@@ -195,10 +196,17 @@ class Command(BaseCommand):
             years=options["years"],
             batch_size=options["batch_size"],
         )
+        links = [getattr(Risk, name).through for name in LINKS]
+        bulk = [Risk, Assessment, MitigationAction, *links]
         with transaction.atomic():
-            counts = generator.run(options["risks"])
-            # Bulk inserts write no history: give each record its dated baseline row.
-            history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
+            # The big tables' secondary indexes and foreign keys are built once, after their
+            # rows (PostgreSQL): first the register's, which the baselines read, then the
+            # history's.
+            with load_deferred(*bulk):
+                counts = generator.run(options["risks"])
+            with load_deferred(*history_tables(Risk), *history_tables(MitigationAction)):
+                # Bulk inserts write no history: give each record its dated baseline row.
+                history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
             # Bulk inserts send no signals: cached answers (the heatmap, the scale) are stale.
             register_changed()
         elapsed = time.perf_counter() - started
