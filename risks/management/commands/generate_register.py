@@ -19,6 +19,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -71,6 +72,7 @@ ANALYSTS = [f"synthetic.analyst{n:02d}" for n in range(1, 13)]
 # Weights, so the register looks like a real one: more medium than extreme ratings, most
 # risks open, a few with an active contingency.
 LEVEL_WEIGHTS = [10, 24, 32, 22, 12]
+LEVELS, LEVEL_CUMULATIVE = range(1, 6), list(accumulate(LEVEL_WEIGHTS))
 CATEGORY_WEIGHTS = {
     Risk.Category.POLITICAL: 14,
     Risk.Category.DIPLOMATIC: 18,
@@ -236,7 +238,13 @@ class Generator:
             raise CommandError("Load the seed first: python manage.py loaddata roadmap")
         if not RatingBand.objects.exists():
             raise CommandError("No rating bands: run python manage.py migrate first.")
-        self.agency_weights = [AGENCY_WEIGHTS.get(a.code, 3) for a in self.agencies]
+        self.agency_cumulative = list(
+            accumulate(AGENCY_WEIGHTS.get(a.code, 3) for a in self.agencies)
+        )
+        self.other_agencies = {
+            owner.pk: [a for a in self.agencies if a.pk != owner.pk] for owner in self.agencies
+        }
+        self._cumulative: dict[int, tuple[list, list]] = {}
         self.key_actions: dict[int, list[int]] = {}
         for pk, number in KeyAction.objects.values_list("pk", "phase__number"):
             self.key_actions.setdefault(number, []).append(pk)
@@ -260,10 +268,17 @@ class Generator:
     # --- one risk ---------------------------------------------------------------------
 
     def _pick(self, weights: dict):
-        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+        # choices() with the cumulative weights, worked out once: the same draw as with the
+        # weights themselves (which choices() accumulates on every call).
+        if (cached := self._cumulative.get(id(weights))) is None:
+            cached = self._cumulative[id(weights)] = (
+                list(weights),
+                list(accumulate(weights.values())),
+            )
+        return self.rng.choices(cached[0], cum_weights=cached[1])[0]
 
     def _level(self) -> int:
-        return self.rng.choices(range(1, 6), weights=LEVEL_WEIGHTS)[0]
+        return self.rng.choices(LEVELS, cum_weights=LEVEL_CUMULATIVE)[0]
 
     def _moment(self, low: datetime.datetime, high: datetime.datetime) -> datetime.datetime:
         # Whole seconds: the trigger log's hashes must survive a JSON backup (milliseconds).
@@ -273,7 +288,7 @@ class Generator:
     def _risk(self, batch: Batch, number: int) -> None:
         rng, index = self.rng, len(batch.risks)
         category = self._pick(CATEGORY_WEIGHTS)
-        agency = rng.choices(self.agencies, weights=self.agency_weights)[0]
+        agency = rng.choices(self.agencies, cum_weights=self.agency_cumulative)[0]
         region = rng.choice(REGIONS)
         event = rng.choice(EVENTS[category])
         likelihood, impact = self._level(), self._level()
@@ -394,7 +409,7 @@ class Generator:
         related = {"phases": [self.phases[number] for number in numbers]}
         actions = [pk for number in numbers for pk in self.key_actions.get(number, [])]
         related["key_actions"] = rng.sample(actions, min(len(actions), rng.randint(0, 3)))
-        others = [a for a in self.agencies if a.pk != owner.pk]
+        others = self.other_agencies[owner.pk]
         related["supporting_agencies"] = [
             agency.pk for agency in rng.sample(others, rng.choice([0, 1, 1, 2, 2, 3]))
         ]
