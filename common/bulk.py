@@ -139,6 +139,20 @@ def load_deferred(*tables: type[models.Model]) -> Iterator[None]:
                 names,
             )
             keys = cursor.fetchall()
+            # Checks still pending from earlier in the transaction would stop the changes:
+            # run them now. The keys come back deferred (their definition says so); any
+            # other constraint goes back to deferred if that is how it was declared.
+            cursor.execute(
+                "SELECT quote_ident(conname), contype <> 'f' AND condeferred FROM pg_constraint "
+                "WHERE conrelid = ANY(%s::text[]::regclass[]) AND condeferrable ORDER BY 1",
+                names,
+            )
+            deferrable = cursor.fetchall()
+            if deferrable:
+                constraints = ", ".join(name for name, _ in deferrable)
+                cursor.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
+            if deferred := [name for name, back in deferrable if back]:
+                cursor.execute(f"SET CONSTRAINTS {', '.join(deferred)} DEFERRED")
             # Names and definitions as the catalogue spells them (quoted where needed).
             for table, name, _ in keys:
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
