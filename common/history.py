@@ -106,12 +106,12 @@ def _baseline_in_sql(model, missing: models.QuerySet, *, reason: str, using: str
         ends = (field.m2m_field_name(), field.m2m_reverse_field_name())
         own, other = (quote(through.get_field(name).column) for name in ends)
         targets = [snapshot.get_field(name).column for name in ("id", "history", *ends)]
-        key, table = quote(through.pk.column), quote(through.db_table)
-        select = f"SELECT t.{key}, new.history_id, t.{own}, t.{other} FROM {table} t"  # noqa: S608
+        link, table = quote(through.pk.column), quote(through.db_table)
+        select = f"SELECT t.{link}, new.history_id, t.{own}, t.{other} FROM {table} t"  # noqa: S608  # nosec B608
         ctes.append(
             f"links{n} AS (INSERT INTO {quote(snapshot.db_table)} "
             f"({', '.join(map(quote, targets))}) {select} "
-            f"JOIN new ON new.record = t.{own} ORDER BY t.{key})"
+            f"JOIN new ON new.record = t.{own} ORDER BY t.{link})"
         )
     statement = f"WITH {', '.join(ctes)} SELECT count(*) FROM new"  # noqa: S608  # nosec B608 - quoted model names, compiled ORM SQL
     with transaction.atomic(using=using), connection.cursor() as cursor:
