@@ -39,6 +39,7 @@ from bench.common import (
     postgres_version,
     prepare_database,
     replace_section,
+    sign_in,
 )
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -133,8 +134,8 @@ class Bench:
         self.repeats = repeats
         users, token = bench_users()
         self.clients = {"anon": Client(), "board": Client(), "admin": Client(), "api": Client()}
-        self.clients["board"].force_login(users[BOARD])
-        self.clients["admin"].force_login(users[ADMIN])
+        sign_in(self.clients["board"], users[BOARD])
+        sign_in(self.clients["admin"], users[ADMIN])
         self.api_headers = {"authorization": f"Token {token}"}
 
     def request(self, who: str, path: str):
