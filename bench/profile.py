@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ADMIN, BOARD, bench_users, database_url, django_setup
+from bench.common import ADMIN, BOARD, bench_users, database_url, django_setup, sign_in
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     if args.who == "api":
         headers = {"authorization": f"Token {token}"}
     elif args.who in ("board", "admin"):
-        client.force_login(users[BOARD if args.who == "board" else ADMIN])
+        sign_in(client, users[BOARD if args.who == "board" else ADMIN])
 
     def get():
         response = client.get(args.path, headers=headers)

@@ -39,6 +39,7 @@ from bench.common import (
     postgres_version,
     prepare_database,
     replace_section,
+    sign_in,
 )
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -133,8 +134,8 @@ class Bench:
         self.repeats = repeats
         users, token = bench_users()
         self.clients = {"anon": Client(), "board": Client(), "admin": Client(), "api": Client()}
-        self.clients["board"].force_login(users[BOARD])
-        self.clients["admin"].force_login(users[ADMIN])
+        sign_in(self.clients["board"], users[BOARD])
+        sign_in(self.clients["admin"], users[ADMIN])
         self.api_headers = {"authorization": f"Token {token}"}
 
     def request(self, who: str, path: str):
@@ -279,10 +280,16 @@ def table(results: list[Result], healthz: float) -> str:
 
 def endpoints(risks: int) -> list[tuple]:
     """(name, path, who, target, before) of every endpoint measured at every size."""
+    from risks.models import Risk
     from risks.signals import register_changed
 
-    as_of = (datetime.date.today() - datetime.timedelta(days=365)).isoformat()
+    day = datetime.date.today() - datetime.timedelta(days=365)
+    as_of = day.isoformat()
     code = f"G{risks // 2:05d}"
+    # As of a year ago, a risk that was on the register then: that one, or the next after it.
+    began = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+    then = Risk.objects.filter(code__gte=code, code__startswith="G", created_at__lt=began)
+    past_code = then.order_by("code").values_list("code", flat=True).first() or code
     plan = [
         # The smallest API list (three phases): what token authentication, permissions and
         # DRF cost before any work.
@@ -308,7 +315,7 @@ def endpoints(risks: int) -> list[tuple]:
             None,
         ),
         ("risks as of", f"/api/v1/risks/?as_of={as_of}", "api", None, None),
-        ("risk page as of", f"/risks/{code}/?as_of={as_of}", "board", None, None),
+        ("risk page as of", f"/risks/{past_code}/?as_of={as_of}", "board", None, None),
         (
             "heatmap as of",
             f"/api/v1/heatmap/?as_of={as_of}",
@@ -337,15 +344,19 @@ def endpoints(risks: int) -> list[tuple]:
 SIZE_URLS = {1_000: "_1k", 100_000: "_100k"}
 
 
-def size_url(url: str, risks: int) -> str:
-    """The bench database of another size: bench_1k (995 generated + the seed's 5), bench_100k."""
+def size_url(url: str, risks: int, base: str | None = None) -> str:
+    """The bench database of another size: bench_1k (995 generated + the seed's 5),
+    bench_100k; named after `base` if given, else after the main database. A size without
+    a suffix (the main one, 10,000) is the main database itself."""
+    if risks not in SIZE_URLS:
+        return url
     name = database_name(url)
-    return url.replace(f"/{name}", f"/{name}{SIZE_URLS[risks]}", 1)
+    return url.replace(f"/{name}", f"/{base or name}{SIZE_URLS[risks]}", 1)
 
 
-def measure_size(risks: int, repeats: int, out: str) -> None:
+def measure_size(risks: int, repeats: int, out: str, base: str | None = None) -> None:
     """One size, in its own process (one database per process): every endpoint, to JSON."""
-    url = size_url(database_url(), risks)
+    url = size_url(database_url(), risks, base)
     generate_seconds = prepare_database(url, risks - 5 if risks == 1_000 else risks)
     django_setup(url)
     from risks.models import Risk
@@ -398,11 +409,29 @@ def main() -> None:
         default="1000,100000",
         help="Other register sizes for the growth table (comma-separated; '' for none).",
     )
+    parser.add_argument(
+        "--sizes-base",
+        help="Name the other sizes' databases after this one (bench: bench_1k, bench_100k) "
+        "instead of after the main database.",
+    )
+    parser.add_argument(
+        "--growth-only",
+        action="store_true",
+        help="Only the growth table: every size, the main one included, measured alike.",
+    )
     parser.add_argument("--size-only", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.size_only:
-        measure_size(args.size_only, args.repeats, args.json)
+        measure_size(args.size_only, args.repeats, args.json, args.sizes_base)
+        return
+    if args.growth_only:
+        started = machine()
+        sizes = measure_sizes([args.risks, *size_list(args.sizes)], args)
+        growth = growth_report(sizes, started)
+        print(growth)
+        if not args.no_doc:
+            replace_section(DOC, "growth", growth)
         return
 
     started = machine()
@@ -487,16 +516,30 @@ def main() -> None:
             },
         }
     }
-    for size in [int(n) for n in args.sizes.split(",") if n.strip()]:
-        out = Path(f"/tmp/bench-size-{size}.json")  # noqa: S108 - a scratch file of this run
-        command = [PYTHON, str(Path(__file__)), "--size-only", str(size), "--json", str(out)]
-        subprocess.run([*command, "--repeats", str(args.repeats)], cwd=ROOT, check=True)  # noqa: S603
-        sizes[size] = json.loads(out.read_text())
+    sizes.update(measure_sizes(size_list(args.sizes), args))
     if len(sizes) > 1:
         growth = growth_report(sizes, started)
         print(growth)
         if not args.no_doc:
             replace_section(DOC, "growth", growth)
+
+
+def size_list(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n.strip()]
+
+
+def measure_sizes(sizes: list[int], args) -> dict[int, dict]:
+    """Each size in a process of its own (bench_1k, bench_100k: built when missing)."""
+    results = {}
+    for size in sizes:
+        out = Path(f"/tmp/bench-size-{size}.json")  # noqa: S108 - a scratch file of this run
+        command = [PYTHON, str(Path(__file__)), "--size-only", str(size), "--json", str(out)]
+        command += ["--repeats", str(args.repeats)]
+        if args.sizes_base:
+            command += ["--sizes-base", args.sizes_base]
+        subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
+        results[size] = json.loads(out.read_text())
+    return results
 
 
 def growth_report(sizes: dict[int, dict], started: dict) -> str:

@@ -7,17 +7,20 @@ trigger log entry that changed a status. The history row keeps them as `history_
 
 Records that arrive without a save (a fixture, a bulk insert, a restore) get one "created"
 row, dated when the record says it began. `as_of` then finds them, and their first real edit
-shows only what changed."""
+shows only what changed. On PostgreSQL the baselines are one INSERT ... SELECT per model
+(with the link snapshots in the same statement); elsewhere they go through simple-history's
+`bulk_history_create` in batches. Both read the same query, so both write the same rows."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from itertools import islice
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import connections, models, router, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DateTimeField, Exists, OuterRef, Q, TextField, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 BATCH = 500
@@ -39,22 +42,32 @@ def saved_by(instance: T, *, reason: str, user=_UNSET) -> T:
 def history_baseline(
     model: type[models.Model],
     *,
-    began: Callable[[models.Model], datetime.datetime | None],
+    began: models.Expression,
     reason: str,
 ) -> int:
-    """Give every row of `model` that has no history a baseline; returns how many. Rows that
+    """Give every row of `model` that has no history a baseline; returns how many. `began`
+    is an expression on the model's row: when the record began (NULL: now). Rows that
     already have history are left alone, so running it again writes nothing."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return 0
     history = model.history.model
     key = model._meta.pk.attname
-    missing = model._default_manager.exclude(
-        **{f"{key}__in": history.objects.values(key)}
-    ).order_by(key)
+    now = timezone.now()
+    missing = (
+        model._default_manager.filter(~Exists(history.objects.filter(**{key: OuterRef(key)})))
+        .annotate(
+            _baseline_date=Coalesce(began, Value(now), output_field=DateTimeField()),
+        )
+        .order_by(key)
+    )
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql":
+        return _baseline_in_sql(model, missing, reason=reason, using=connection.alias)
     rows = missing.iterator(chunk_size=BATCH)
     done = 0
-    now = timezone.now()
     while batch := list(islice(rows, BATCH)):
         for obj in batch:
-            obj._history_date = began(obj) or now
+            obj._history_date = obj._baseline_date
         with transaction.atomic():
             created = model.history.bulk_history_create(
                 batch, default_change_reason=reason, default_date=now
@@ -62,6 +75,55 @@ def history_baseline(
             history_links_snapshot(history, key, batch, created)
         done += len(batch)
     return done
+
+
+def _baseline_in_sql(model, missing: models.QuerySet, *, reason: str, using: str) -> int:
+    """The baselines of `missing` (annotated with `_baseline_date`) in one statement: the
+    history rows, then each link table's snapshot of them, as bulk_history_create and
+    history_links_snapshot write them (history_user NULL, type "+")."""
+    history = model.history.model
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    tracked = [field.attname for field in history.tracked_fields]
+    select = missing.annotate(
+        _baseline_reason=Value(reason, output_field=TextField()),
+        _baseline_type=Value("+"),
+    ).values_list(*tracked, "_baseline_date", "_baseline_reason", "_baseline_type")
+    sql, params = select.query.get_compiler(using=using).as_sql()
+    hmeta = history._meta
+    columns = [hmeta.get_field(name).column for name in tracked]
+    columns += ["history_date", "history_change_reason", "history_type"]
+    key = hmeta.get_field(model._meta.pk.attname).column
+    # Only quoted names from the models' own metadata are spliced in; the values are the
+    # compiled query's parameters.
+    ctes = [
+        f"new AS (INSERT INTO {quote(hmeta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"{sql} RETURNING {quote(hmeta.pk.column)} AS history_id, {quote(key)} AS record)"
+    ]
+    for n, field in enumerate(getattr(history, "_history_m2m_fields", [])):
+        through = field.remote_field.through._meta
+        snapshot = getattr(history, field.name).model._meta
+        ends = (field.m2m_field_name(), field.m2m_reverse_field_name())
+        own, other = (quote(through.get_field(name).column) for name in ends)
+        targets = [snapshot.get_field(name).column for name in ("id", "history", *ends)]
+        link, table = quote(through.pk.column), quote(through.db_table)
+        select = f"SELECT t.{link}, new.history_id, t.{own}, t.{other} FROM {table} t"  # noqa: S608  # nosec B608
+        ctes.append(
+            f"links{n} AS (INSERT INTO {quote(snapshot.db_table)} "
+            f"({', '.join(map(quote, targets))}) {select} "
+            f"JOIN new ON new.record = t.{own} ORDER BY t.{link})"
+        )
+    statement = f"WITH {', '.join(ctes)} SELECT count(*) FROM new"  # noqa: S608  # nosec B608 - quoted model names, compiled ORM SQL
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+def history_tables(model: type[models.Model]) -> list[type[models.Model]]:
+    """The tables a baseline of `model` writes: its history and its links' snapshots."""
+    history = model.history.model
+    fields = getattr(history, "_history_m2m_fields", [])
+    return [history, *(getattr(history, field.name).model for field in fields)]
 
 
 def history_links_snapshot(history, key: str, objs: list, created: list) -> None:

@@ -7,7 +7,8 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import DateTimeField, F, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 
 from common.bulk import rows_update
@@ -914,24 +915,25 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 def history_baseline_all(*, reason: str) -> dict[str, int]:
     """A dated "created" history row for every tracked record without one (the seed, the
     generator, a restore): the register `as_of` any later day then finds it, and its first
-    edit lists only what changed. Idempotent. A risk began at its first assessment."""
-    first_assessed = dict(
-        Assessment.objects.order_by()
-        .values("risk_id")
-        .annotate(first=Min("assessed_at"))
-        .values_list("risk_id", "first")
+    edit lists only what changed. Idempotent. A risk began at its first assessment (or its
+    creation, if earlier); a record with no date of its own at the programme's start."""
+    first_assessed = (
+        Assessment.objects.filter(risk=OuterRef("pk"))
+        .order_by("assessed_at")
+        .values("assessed_at")[:1]
     )
-    plan_start = _start_of(PROGRAMME_START)
+    created = F("created_at")
+    plan_start = Value(_start_of(PROGRAMME_START), output_field=DateTimeField())
     began = {
-        Risk: lambda r: min(filter(None, [first_assessed.get(r.pk), r.created_at]), default=None),
-        MitigationAction: lambda m: m.created_at,
-        Indicator: lambda i: getattr(i, "created_at", None) or plan_start,
-        IndicatorBreach: lambda b: b.detected_at,
-        BoardReview: lambda b: b.created_at,
-        RiskAcceptance: lambda a: _start_of(a.accepted_on),
-        KeyAction: lambda k: plan_start,
-        Metric: lambda m: plan_start,
-        MetricReading: lambda r: r.recorded_at or _start_of(r.observed_on),
+        Risk: Least(Coalesce(Subquery(first_assessed), created), created),
+        MitigationAction: created,
+        Indicator: plan_start,
+        IndicatorBreach: F("detected_at"),
+        BoardReview: created,
+        RiskAcceptance: Cast("accepted_on", DateTimeField()),
+        KeyAction: plan_start,
+        Metric: plan_start,
+        MetricReading: Coalesce(F("recorded_at"), Cast("observed_on", DateTimeField())),
     }
     return {
         model._meta.label: history_baseline(model, began=when, reason=reason)

@@ -13,8 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from risks.models import Risk
-from risks.services import risk_assess, risk_close, risk_create, risk_update
+from risks.models import BoardReview, Risk, RiskAcceptance
+from risks.services import (
+    history_baseline_all,
+    risk_assess,
+    risk_close,
+    risk_create,
+    risk_update,
+)
 from tests.factories import AgencyFactory, RiskFactory, TriggerEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +219,24 @@ def test_dashboard_as_of_queries_do_not_grow_with_the_register(
     board = client.get("/", {"as_of": "2026-03-04"}).context["board"]
     assert (len(board.top_risks), len(board.contingencies)) == (10, 12)
     assert queries() == few
+
+
+def test_a_record_known_by_its_day_gets_a_baseline_at_the_start_of_that_day(seed, staff_member):
+    """An acceptance says only the day it was made: its baseline is midnight UTC that day."""
+    review = BoardReview.objects.create(
+        quarter="2027-Q1", meeting_date=datetime.date(2027, 3, 15), created_by=staff_member
+    )
+    acceptance = RiskAcceptance.objects.create(
+        risk=Risk.objects.get(code="R1"),
+        review=review,
+        accepted_by=staff_member,
+        accepted_on=datetime.date(2027, 3, 15),
+        expires_on=datetime.date(2027, 9, 15),
+        rationale="Within appetite once the hearing is past.",
+    )
+    acceptance.history.all().delete()  # as if it had arrived without a save
+
+    assert history_baseline_all(reason="baseline: test")["risks.RiskAcceptance"] == 1
+    baseline = acceptance.history.get()
+    assert baseline.history_date == datetime.datetime(2027, 3, 15, tzinfo=datetime.UTC)
+    assert (baseline.history_type, baseline.history_change_reason) == ("+", "baseline: test")

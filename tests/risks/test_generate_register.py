@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
-from risks.models import Assessment, MitigationAction, Risk, TriggerChainHead, TriggerEntry
+from common.bulk import load_deferred, rows_insert
+from common.calendar import PROGRAMME_START
+from common.history import rows_as_of
+from risks.models import (
+    Assessment,
+    Indicator,
+    IndicatorBreach,
+    MitigationAction,
+    Risk,
+    TriggerChainHead,
+    TriggerEntry,
+)
 from risks.selectors import trigger_log_verify
-from risks.services import contingency_invoke
+from risks.services import contingency_invoke, history_baseline_all
+from roadmap.models import MetricReading
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +111,104 @@ def test_a_second_run_continues_the_codes(seed):
 def test_needs_the_seed():
     with pytest.raises(CommandError, match="loaddata roadmap"):
         generate()
+
+
+REASON = "baseline: generate_register --seed 7"
+
+
+def test_every_generated_record_has_its_dated_baseline(seed):
+    generate()
+
+    for risk in generated():
+        (row,) = risk.history.all()
+        assert (row.history_type, row.history_change_reason) == ("+", REASON)
+        assert row.history_user_id is None
+        # A risk began at its first assessment (here: when it was created).
+        assert row.history_date == risk.assessments.earliest("assessed_at").assessed_at
+        assert row.history_date == risk.created_at
+        assert (row.code, row.likelihood, row.impact, row.score, row.status) == (
+            risk.code, risk.likelihood, risk.impact, risk.score, risk.status,
+        )  # fmt: skip
+        # The links' snapshot, as simple-history takes it with a saved row.
+        assert row.phase_list == list(risk.phases.order_by("pk"))
+        assert row.key_action_list == list(risk.key_actions.order_by("pk"))
+        assert row.supporting_agency_list == list(risk.supporting_agencies.order_by("pk"))
+        for mitigation in risk.mitigations.all():
+            (baseline,) = mitigation.history.all()
+            assert baseline.history_date == mitigation.created_at
+            assert baseline.status == mitigation.status
+    start = datetime.datetime.combine(PROGRAMME_START, datetime.time.min, tzinfo=datetime.UTC)
+    for indicator in Indicator.objects.filter(risk__code__startswith="G"):
+        assert indicator.history.get().history_date == start
+    for breach in IndicatorBreach.objects.filter(indicator__risk__code__startswith="G"):
+        assert breach.history.get().history_date == breach.detected_at
+    readings = MetricReading.objects.filter(source__contains="generate_register")
+    assert readings.exists()
+    for reading in readings:
+        assert reading.history.get().history_date == reading.recorded_at
+
+
+def test_the_register_as_of_a_day_holds_the_risks_begun_by_then(seed):
+    generate()
+
+    risks = generated()
+    day = sorted(risk.created_at for risk in risks)[len(risks) // 2]
+    codes = set(rows_as_of(Risk, day).filter(code__startswith="G").values_list("code", flat=True))
+    assert codes == {risk.code for risk in risks if risk.created_at <= day}
+
+
+def test_baselines_are_written_once(seed):
+    generate()
+
+    assert set(history_baseline_all(reason="again").values()) == {0}
+
+
+postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="indexes and keys are deferred on PostgreSQL only"
+)
+
+
+def schema() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() ORDER BY 1, 2"
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
+            "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+            "ORDER BY 1, 2"
+        )
+        return indexes + cursor.fetchall()
+
+
+@postgresql
+def test_indexes_and_foreign_keys_are_all_back_after_the_load(seed):
+    before = schema()
+
+    generate()
+
+    assert schema() == before
+
+
+@postgresql
+def test_a_failed_load_brings_the_indexes_and_keys_back(seed):
+    before = schema()
+
+    with pytest.raises(RuntimeError), load_deferred(Assessment, Risk):
+        assert schema() != before
+        raise RuntimeError
+
+    assert schema() == before
+
+
+@postgresql
+def test_a_row_that_breaks_a_foreign_key_fails_the_load(seed):
+    risk = Risk.objects.get(code="R1")
+    row = (risk.pk + 10_000, risk.created_at, None, 3, 3, "medium", "No such risk.")
+    fields = ("risk_id", "assessed_at", "assessed_by_id", "likelihood", "impact")
+    fields += ("confidence", "rationale")
+
+    with pytest.raises(IntegrityError), load_deferred(Assessment):
+        rows_insert(Assessment, fields, [row])

@@ -1,9 +1,14 @@
 """Synthetic risks at scale on top of the seed, for benchmarks and load tests.
 
 Everything is written with bulk inserts, so model save() methods, signals and
-django-simple-history are skipped: the generated rows have no change history. The values
-save() would derive (score, version) and the trigger log's hash chain are computed here
-exactly as the services compute them, and the database constraints check the rest.
+django-simple-history are skipped; each record then gets its dated baseline history row
+(history_baseline_all). The values save() would derive (score, version) and the trigger
+log's hash chain are computed here exactly as the services compute them, and the database
+constraints check the rest.
+
+At 100,000 risks the rows number about 1.5 million: the bulk ones (risks, their links,
+assessments, mitigations) are generated as plain tuples, not model instances, and written
+with COPY on PostgreSQL (common.bulk.rows_insert). See docs/benchmarks.md, "100,000 risks".
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import random
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from common.bulk import load_deferred, rows_insert
+from common.history import history_tables
 from risks import rules
 from risks.models import (
     Assessment,
@@ -41,11 +49,30 @@ from roadmap.models import Agency, KeyAction, Metric, MetricReading, Phase
 
 DAY = datetime.timedelta(days=1)
 CHUNK = 1000  # risks generated and inserted at a time: memory stays flat for any --risks
+# The columns of the rows generated as tuples (common.bulk.rows_insert); a child row starts
+# with its risk's index in the chunk, replaced by the risk's key once the risks are in.
+RISK_FIELDS = (
+    "code", "title", "statement", "category", "owner", "owner_agency_id",
+    "inherent_likelihood", "inherent_impact", "likelihood", "impact", "score",
+    "target_likelihood", "target_impact", "confidence", "last_assessed_at", "response",
+    "mitigation_strategy", "contingency_plan", "trigger_conditions", "status",
+    "review_frequency_days", "next_review_due", "closure_reason", "closed_by_id", "closed_at",
+    "created_at", "updated_at", "version",
+)  # fmt: skip
+ASSESSMENT_FIELDS = (
+    "risk_id", "assessed_at", "assessed_by_id", "likelihood", "impact", "confidence", "rationale",
+)  # fmt: skip
+MITIGATION_FIELDS = (
+    "risk_id", "title", "owner_agency_id", "key_action_id", "due_date", "status",
+    "percent_complete", "created_at", "updated_at", "version",
+)  # fmt: skip
+LINKS = {"phases": "phase_id", "key_actions": "keyaction_id", "supporting_agencies": "agency_id"}
 ANALYSTS = [f"synthetic.analyst{n:02d}" for n in range(1, 13)]
 
 # Weights, so the register looks like a real one: more medium than extreme ratings, most
 # risks open, a few with an active contingency.
 LEVEL_WEIGHTS = [10, 24, 32, 22, 12]
+LEVELS, LEVEL_CUMULATIVE = range(1, 6), list(accumulate(LEVEL_WEIGHTS))
 CATEGORY_WEIGHTS = {
     Risk.Category.POLITICAL: 14,
     Risk.Category.DIPLOMATIC: 18,
@@ -107,12 +134,14 @@ CLOSURES = [
 class Batch:
     """The rows generated for one chunk of risks; children refer to their risk by index."""
 
-    risks: list[Risk] = field(default_factory=list)
-    m2m: list[tuple[int, str, int]] = field(default_factory=list)  # (risk index, name, pk)
-    assessments: list[tuple[int, Assessment]] = field(default_factory=list)
-    mitigations: list[tuple[int, MitigationAction]] = field(default_factory=list)
+    risks: list[tuple] = field(default_factory=list)  # RISK_FIELDS
+    links: dict[str, list[tuple[int, int]]] = field(
+        default_factory=lambda: {name: [] for name in LINKS}
+    )  # name: (risk index, pk)
+    assessments: list[tuple] = field(default_factory=list)  # ASSESSMENT_FIELDS
+    mitigations: list[tuple] = field(default_factory=list)  # MITIGATION_FIELDS
     entries: list[tuple[int, TriggerEntry]] = field(default_factory=list)
-    indicators: list[tuple[int, Indicator]] = field(default_factory=list)
+    indicators: list[tuple[int, Indicator, str]] = field(default_factory=list)  # risk status
 
 
 @contextlib.contextmanager
@@ -169,10 +198,17 @@ class Command(BaseCommand):
             years=options["years"],
             batch_size=options["batch_size"],
         )
+        links = [getattr(Risk, name).through for name in LINKS]
+        bulk = [Risk, Assessment, MitigationAction, *links]
         with transaction.atomic():
-            counts = generator.run(options["risks"])
-            # Bulk inserts write no history: give each record its dated baseline row.
-            history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
+            # The big tables' secondary indexes and foreign keys are built once, after their
+            # rows (PostgreSQL): first the register's, which the baselines read, then the
+            # history's.
+            with load_deferred(*bulk):
+                counts = generator.run(options["risks"])
+            with load_deferred(*history_tables(Risk), *history_tables(MitigationAction)):
+                # Bulk inserts write no history: give each record its dated baseline row.
+                history_baseline_all(reason=f"baseline: generate_register --seed {seed}")
             # Bulk inserts send no signals: cached answers (the heatmap, the scale) are stale.
             register_changed()
         elapsed = time.perf_counter() - started
@@ -202,7 +238,13 @@ class Generator:
             raise CommandError("Load the seed first: python manage.py loaddata roadmap")
         if not RatingBand.objects.exists():
             raise CommandError("No rating bands: run python manage.py migrate first.")
-        self.agency_weights = [AGENCY_WEIGHTS.get(a.code, 3) for a in self.agencies]
+        self.agency_cumulative = list(
+            accumulate(AGENCY_WEIGHTS.get(a.code, 3) for a in self.agencies)
+        )
+        self.other_agencies = {
+            owner.pk: [a for a in self.agencies if a.pk != owner.pk] for owner in self.agencies
+        }
+        self._cumulative: dict[int, tuple[list, list]] = {}
         self.key_actions: dict[int, list[int]] = {}
         for pk, number in KeyAction.objects.values_list("pk", "phase__number"):
             self.key_actions.setdefault(number, []).append(pk)
@@ -219,16 +261,24 @@ class Generator:
             # They record trigger log entries, which only Staff may do.
             user.groups.add(staff)
             self.users.append(user)
+        self.user_ids = [user.pk for user in self.users]
         codes = Risk.objects.filter(code__regex=r"^G[0-9]+$").values_list("code", flat=True)
         self.next_number = max((int(code[1:]) for code in codes.iterator()), default=0) + 1
 
     # --- one risk ---------------------------------------------------------------------
 
     def _pick(self, weights: dict):
-        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+        # choices() with the cumulative weights, worked out once: the same draw as with the
+        # weights themselves (which choices() accumulates on every call).
+        if (cached := self._cumulative.get(id(weights))) is None:
+            cached = self._cumulative[id(weights)] = (
+                list(weights),
+                list(accumulate(weights.values())),
+            )
+        return self.rng.choices(cached[0], cum_weights=cached[1])[0]
 
     def _level(self) -> int:
-        return self.rng.choices(range(1, 6), weights=LEVEL_WEIGHTS)[0]
+        return self.rng.choices(LEVELS, cum_weights=LEVEL_CUMULATIVE)[0]
 
     def _moment(self, low: datetime.datetime, high: datetime.datetime) -> datetime.datetime:
         # Whole seconds: the trigger log's hashes must survive a JSON backup (milliseconds).
@@ -238,7 +288,7 @@ class Generator:
     def _risk(self, batch: Batch, number: int) -> None:
         rng, index = self.rng, len(batch.risks)
         category = self._pick(CATEGORY_WEIGHTS)
-        agency = rng.choices(self.agencies, weights=self.agency_weights)[0]
+        agency = rng.choices(self.agencies, cum_weights=self.agency_cumulative)[0]
         region = rng.choice(REGIONS)
         event = rng.choice(EVENTS[category])
         likelihood, impact = self._level(), self._level()
@@ -261,7 +311,7 @@ class Generator:
         if status == Risk.Status.CLOSED:
             closed_at = self._moment(created + 60 * DAY, self.end)
             last_assessed = self._moment(created + 30 * DAY, closed_at - DAY)
-            closed_by = rng.choice(self.users)
+            closed_by = rng.choice(self.user_ids)
         else:
             # Reviewed about on time: roughly one open risk in five is overdue.
             since = max(created + 30 * DAY, self.end - DAY * int(days * 1.25))
@@ -269,52 +319,62 @@ class Generator:
             next_review = rules.next_review_due(
                 reviewed_on=last_assessed.date(), frequency_days=days
             )
-        ratings = self._history(batch, index, created, last_assessed, likelihood, impact)
-        first_l, first_i = ratings
-        inherent = rng.random() < 0.6
-        risk = Risk(
-            code=f"G{number:05d}",
-            title=f"{category.label} risk in {region}: {event}"[:200],
-            statement=(
-                f"Because {agency.name} depends on partners in {region}, {event}, so that the "
-                f"{category.label.lower()} objectives of the roadmap slip."
-            ),
-            category=category,
-            owner=f"{rng.choice(ROLES)}, {agency.code}",
-            owner_agency=agency,
-            inherent_likelihood=min(5, first_l + rng.choice([0, 1, 1])) if inherent else None,
-            inherent_impact=min(5, first_i + rng.choice([0, 0, 1])) if inherent else None,
-            likelihood=likelihood,
-            impact=impact,
-            score=score,
-            target_likelihood=max(1, likelihood - rng.choice([0, 1, 1, 2])),
-            target_impact=max(1, impact - rng.choice([0, 0, 1])),
-            confidence=batch.assessments[-1][1].confidence,
-            last_assessed_at=last_assessed,
-            response=self._pick(RESPONSE_WEIGHTS),
-            mitigation_strategy=f"Work with partners in {region} to prevent that {event}.",
-            contingency_plan=f"If {event}, convene the interagency working group within a week.",
-            trigger_conditions=f"Reporting from {region} shows that {event}.",
-            status=status,
-            review_frequency_days=frequency,
-            next_review_due=next_review,
-            closure_reason=rng.choice(CLOSURES) if closed_at else "",
-            closed_by=closed_by,
-            closed_at=closed_at,
-            created_at=created,
-            updated_at=closed_at or last_assessed,
-            version=1,
+        first_l, first_i, confidence = self._history(
+            batch, index, created, last_assessed, likelihood, impact
         )
-        batch.risks.append(risk)
-        self._relations(batch, index, agency)
-        self._mitigations(batch, index, risk)
-        self._trigger_entries(batch, index, risk)
+        # The random draws in the order the fields were always drawn (same seed, same rows).
+        inherent = rng.random() < 0.6
+        owner = f"{rng.choice(ROLES)}, {agency.code}"
+        inherent_likelihood = min(5, first_l + rng.choice([0, 1, 1])) if inherent else None
+        inherent_impact = min(5, first_i + rng.choice([0, 0, 1])) if inherent else None
+        target_likelihood = max(1, likelihood - rng.choice([0, 1, 1, 2]))
+        target_impact = max(1, impact - rng.choice([0, 0, 1]))
+        response = self._pick(RESPONSE_WEIGHTS)
+        closure_reason = rng.choice(CLOSURES) if closed_at else ""
+        code = f"G{number:05d}"
+        batch.risks.append(
+            (
+                code,
+                f"{category.label} risk in {region}: {event}"[:200],
+                f"Because {agency.name} depends on partners in {region}, {event}, so that the "
+                f"{category.label.lower()} objectives of the roadmap slip.",
+                category.value,
+                owner,
+                agency.pk,
+                inherent_likelihood,
+                inherent_impact,
+                likelihood,
+                impact,
+                score,
+                target_likelihood,
+                target_impact,
+                confidence,
+                last_assessed,
+                response,
+                f"Work with partners in {region} to prevent that {event}.",
+                f"If {event}, convene the interagency working group within a week.",
+                f"Reporting from {region} shows that {event}.",
+                status.value,
+                frequency,
+                next_review,
+                closure_reason,
+                closed_by,
+                closed_at,
+                created,
+                closed_at or last_assessed,
+                1,
+            )
+        )
+        related = self._relations(batch, index, agency)
+        self._mitigations(batch, index, created, agency.pk, related)
+        self._trigger_entries(batch, index, code, status, created, closed_at)
         if rng.random() < 0.08:
-            self._indicator(batch, index, risk)
+            self._indicator(batch, index, code, status)
 
-    def _history(self, batch, index, created, last, likelihood, impact) -> tuple[int, int]:
+    def _history(self, batch, index, created, last, likelihood, impact) -> tuple[int, int, str]:
         """About ten assessments from creation to `last`, the latest being the current
-        rating; earlier ones walk back from it. Returns the first rating."""
+        rating; earlier ones walk back from it. Returns the first rating and the latest
+        confidence."""
         rng = self.rng
         count = rng.randint(6, 14)
         span = int((last - created).total_seconds())
@@ -336,43 +396,33 @@ class Generator:
                 if position == 0
                 else rng.choice(REASSESSMENTS)
             )
-            batch.assessments.append(
-                (
-                    index,
-                    Assessment(
-                        assessed_at=moment,
-                        assessed_by=None if rng.random() < 0.05 else rng.choice(self.users),
-                        likelihood=lv,
-                        impact=iv,
-                        confidence=self._pick(CONFIDENCE_WEIGHTS),
-                        rationale=rationale,
-                    ),
-                )
-            )
-        return ratings[0]
+            assessed_by = None if rng.random() < 0.05 else rng.choice(self.user_ids)
+            confidence = self._pick(CONFIDENCE_WEIGHTS).value
+            batch.assessments.append((index, moment, assessed_by, lv, iv, confidence, rationale))
+        return (*ratings[0], confidence)
 
-    def _relations(self, batch: Batch, index: int, owner: Agency) -> None:
+    def _relations(self, batch: Batch, index: int, owner: Agency) -> dict[str, list[int]]:
+        """The risk's phases, key actions and supporting agencies; returns them by name."""
         rng = self.rng
         first = rng.choices([1, 2, 3], weights=[40, 40, 20])[0]
         numbers = range(first, rng.randint(first, 3) + 1)
-        for number in numbers:
-            batch.m2m.append((index, "phases", self.phases[number]))
+        related = {"phases": [self.phases[number] for number in numbers]}
         actions = [pk for number in numbers for pk in self.key_actions.get(number, [])]
-        for pk in rng.sample(actions, min(len(actions), rng.randint(0, 3))):
-            batch.m2m.append((index, "key_actions", pk))
-        others = [a for a in self.agencies if a.pk != owner.pk]
-        for agency in rng.sample(others, rng.choice([0, 1, 1, 2, 2, 3])):
-            batch.m2m.append((index, "supporting_agencies", agency.pk))
-
-    def _mitigations(self, batch: Batch, index: int, risk: Risk) -> None:
-        rng = self.rng
-        related = [(name, pk) for i, name, pk in batch.m2m if i == index]
-        agencies = [risk.owner_agency_id] * 3 + [
-            pk for name, pk in related if name == "supporting_agencies"
+        related["key_actions"] = rng.sample(actions, min(len(actions), rng.randint(0, 3)))
+        others = self.other_agencies[owner.pk]
+        related["supporting_agencies"] = [
+            agency.pk for agency in rng.sample(others, rng.choice([0, 1, 1, 2, 2, 3]))
         ]
-        actions = [pk for name, pk in related if name == "key_actions"] + [None]
+        for name, pks in related.items():
+            batch.links[name] += [(index, pk) for pk in pks]
+        return related
+
+    def _mitigations(self, batch, index, created_at, owner_agency_id, related) -> None:
+        rng = self.rng
+        agencies = [owner_agency_id] * 3 + related["supporting_agencies"]
+        actions = [*related["key_actions"], None]
         for _ in range(rng.randint(1, 4)):
-            due = risk.created_at.date() + DAY * rng.randint(30, 1100)
+            due = created_at.date() + DAY * rng.randint(30, 1100)
             passed = due < self.end.date()
             status = rng.choices(
                 ["planned", "in_progress", "blocked", "done", "cancelled"],
@@ -385,21 +435,15 @@ class Generator:
                 "blocked": rng.randrange(5, 65, 5),
                 "cancelled": rng.randrange(0, 55, 5),
             }[status]
-            created = self._moment(risk.created_at, risk.created_at + 30 * DAY)
-            mitigation = MitigationAction(
-                title=rng.choice(MITIGATIONS),
-                owner_agency_id=rng.choice(agencies),
-                key_action_id=rng.choice(actions),
-                due_date=due,
-                status=status,
-                percent_complete=percent,
-                created_at=created,
-                updated_at=created,
-                version=1,
+            created = self._moment(created_at, created_at + 30 * DAY)
+            title = rng.choice(MITIGATIONS)
+            agency = rng.choice(agencies)
+            action = rng.choice(actions)
+            batch.mitigations.append(
+                (index, title, agency, action, due, status, percent, created, created, 1)
             )
-            batch.mitigations.append((index, mitigation))
 
-    def _entry(self, batch, index, kind, moment, previous_status) -> None:
+    def _entry(self, batch, index, code, kind, moment, previous_status) -> None:
         rng = self.rng
         batch.entries.append(
             (
@@ -417,47 +461,46 @@ class Generator:
                     actions_taken="Working group convened; contingency plan steps 1-3 done.",
                     authorised_by=f"{rng.choice(ROLES)}, {rng.choice(self.agencies).code}",
                     previous_status=previous_status,
+                    risk_code=code,
                 ),
             )
         )
 
-    def _trigger_entries(self, batch: Batch, index: int, risk: Risk) -> None:
+    def _trigger_entries(self, batch, index, code, status, created_at, closed_at) -> None:
         """An active contingency has its invocation (and updates) in the log; some other
         risks had one that was stood down."""
         rng = self.rng
-        if risk.status == Risk.Status.CONTINGENCY_ACTIVE:
-            invoked = self._moment(max(risk.created_at, self.end - 270 * DAY), self.end - 2 * DAY)
+        if status == Risk.Status.CONTINGENCY_ACTIVE:
+            invoked = self._moment(max(created_at, self.end - 270 * DAY), self.end - 2 * DAY)
             previous = rng.choice([Risk.Status.OPEN, Risk.Status.MONITORING])
-            self._entry(batch, index, "invoked", invoked, previous)
+            self._entry(batch, index, code, "invoked", invoked, previous)
             for moment in sorted(self._moment(invoked, self.end) for _ in range(rng.randint(0, 3))):
-                self._entry(batch, index, "update", moment, risk.status)
+                self._entry(batch, index, code, "update", moment, status)
         elif rng.random() < 0.04:
-            until = risk.closed_at or self.end
-            invoked = self._moment(risk.created_at, until - 20 * DAY)
+            until = closed_at or self.end
+            invoked = self._moment(created_at, until - 20 * DAY)
             stood_down = self._moment(invoked + DAY, until - DAY)
-            restored = Risk.Status.OPEN if risk.closed_at else risk.status
-            self._entry(batch, index, "invoked", invoked, restored)
-            self._entry(batch, index, "stood_down", stood_down, Risk.Status.CONTINGENCY_ACTIVE)
+            restored = Risk.Status.OPEN if closed_at else status
+            self._entry(batch, index, code, "invoked", invoked, restored)
+            self._entry(
+                batch, index, code, "stood_down", stood_down, Risk.Status.CONTINGENCY_ACTIVE
+            )
 
-    def _indicator(self, batch: Batch, index: int, risk: Risk) -> None:
+    def _indicator(self, batch: Batch, index: int, code: str, status: str) -> None:
         # Thresholds sit around the latest reading, so about one indicator in four is crossed.
         metric = self.rng.choice(self.metrics)
         latest = self.latest[metric.pk].value
         increase = metric.direction == Metric.Direction.INCREASE
         worse = "below" if increase else "above"
         factor = Decimal(self.rng.choice([70, 80, 90, 105] if increase else [95, 110, 120, 130]))
-        batch.indicators.append(
-            (
-                index,
-                Indicator(
-                    metric=metric,
-                    comparison=worse,
-                    threshold=(latest * factor / 100).quantize(Decimal("0.01")),
-                    description=f"Early warning for {risk.code}.",
-                    active=risk.status != Risk.Status.CLOSED,
-                ),
-            )
+        indicator = Indicator(
+            metric=metric,
+            comparison=worse,
+            threshold=(latest * factor / 100).quantize(Decimal("0.01")),
+            description=f"Early warning for {code}.",
+            active=status != Risk.Status.CLOSED,
         )
+        batch.indicators.append((index, indicator, status))
 
     # --- inserts ----------------------------------------------------------------------
 
@@ -465,7 +508,7 @@ class Generator:
         head, _ = TriggerChainHead.objects.select_for_update().get_or_create(pk=1)
         first_code = f"G{self.next_number:05d}"
         entries: list[TriggerEntry] = []
-        indicators: list[Indicator] = []
+        indicators: list[tuple[Indicator, str]] = []
         timestamps = explicit_timestamps(
             _field(Risk, "created_at"),
             _field(Risk, "updated_at"),
@@ -481,40 +524,29 @@ class Generator:
                     self._risk(batch, self.next_number + offset + n)
                 self._insert(batch)
                 entries += [entry for _, entry in batch.entries]
-                indicators += [indicator for _, indicator in batch.indicators]
+                indicators += [(indicator, status) for _, indicator, status in batch.indicators]
             self._chain(head, entries)
             self._breaches(indicators)
         return self.counts
 
     def _insert(self, batch: Batch) -> None:
-        size = self.batch_size
-        risks = Risk.objects.bulk_create(batch.risks, batch_size=size)
-        if any(risk.pk is None for risk in risks):  # a backend without RETURNING
-            pks = dict(
-                Risk.objects.filter(code__in=[r.code for r in risks]).values_list("code", "pk")
-            )
-            for risk in risks:
-                risk.pk = pks[risk.code]
-        for rows in (batch.assessments, batch.mitigations, batch.entries, batch.indicators):
-            for index, row in rows:
-                row.risk = risks[index]
-        through = {name: getattr(Risk, name).through for name in ("phases", "key_actions")}
-        through["supporting_agencies"] = Risk.supporting_agencies.through
-        target = {"phases": "phase_id", "key_actions": "keyaction_id"}
-        target["supporting_agencies"] = "agency_id"
-        for name, model in through.items():
-            model.objects.bulk_create(
-                [
-                    model(risk_id=risks[i].pk, **{target[name]: pk})
-                    for i, n, pk in batch.m2m
-                    if n == name
-                ],
-                batch_size=size,
-            )
-        Assessment.objects.bulk_create([a for _, a in batch.assessments], batch_size=size)
-        MitigationAction.objects.bulk_create([m for _, m in batch.mitigations], batch_size=size)
-        Indicator.objects.bulk_create([i for _, i in batch.indicators], batch_size=size)
-        self.counts["risks"] += len(risks)
+        keys = rows_insert(Risk, RISK_FIELDS, batch.risks, ids=True)
+        for name, column in LINKS.items():
+            through = getattr(Risk, name).through
+            rows = [(keys[index], pk) for index, pk in batch.links[name]]
+            rows_insert(through, ("risk_id", column), rows)
+        for model, fields, rows in (
+            (Assessment, ASSESSMENT_FIELDS, batch.assessments),
+            (MitigationAction, MITIGATION_FIELDS, batch.mitigations),
+        ):
+            rows_insert(model, fields, [(keys[row[0]], *row[1:]) for row in rows])
+        for index, entry in batch.entries:
+            entry.risk_id = keys[index]
+        for index, indicator, _ in batch.indicators:
+            indicator.risk_id = keys[index]
+        indicators = [indicator for _, indicator, _ in batch.indicators]
+        Indicator.objects.bulk_create(indicators, batch_size=self.batch_size)
+        self.counts["risks"] += len(keys)
         self.counts["assessments"] += len(batch.assessments)
         self.counts["mitigations"] += len(batch.mitigations)
         self.counts["indicators"] += len(batch.indicators)
@@ -523,7 +555,7 @@ class Generator:
         """Link the new entries after the head, in time order, and sign each new head, exactly
         as the services do. Times only increase along the chain: an entry generated before the
         last one already in the log is moved just after it."""
-        entries.sort(key=lambda entry: (entry.recorded_at, entry.risk.code))
+        entries.sort(key=lambda entry: (entry.recorded_at, entry.risk_code))
         sequence, previous = head.sequence, head.entry_hash
         last = TriggerEntry.objects.filter(sequence=sequence).values_list("recorded_at")
         last_time = last[0][0] if sequence and last else None
@@ -534,7 +566,6 @@ class Generator:
                 entry.recorded_at = last_time + datetime.timedelta(milliseconds=1)
             last_time = entry.recorded_at
             entry.sequence, entry.prev_hash = sequence, previous
-            entry.risk_code = entry.risk.code
             entry.recorded_by_username = entry.recorded_by.get_username()
             entry.entry_hash = previous = entry_digest(entry)
             checkpoints.append(
@@ -582,7 +613,7 @@ class Generator:
         MetricReading.objects.bulk_create(readings, batch_size=self.batch_size)
         self.counts["metric readings"] += len(readings)
 
-    def _breaches(self, indicators: list[Indicator]) -> None:
+    def _breaches(self, indicators: list[tuple[Indicator, str]]) -> None:
         """A crossed indicator of an open risk flags it for trigger review."""
         latest = self.latest
         breaches = [
@@ -591,8 +622,8 @@ class Generator:
                 reading=latest[indicator.metric_id],
                 detected_at=latest[indicator.metric_id].recorded_at,
             )
-            for indicator in indicators
-            if indicator.risk.status in (Risk.Status.OPEN, Risk.Status.MONITORING)
+            for indicator, status in indicators
+            if status in (Risk.Status.OPEN, Risk.Status.MONITORING)
             and indicator.crossed_by(latest[indicator.metric_id].value)
         ]
         IndicatorBreach.objects.bulk_create(breaches, batch_size=self.batch_size)
