@@ -484,6 +484,13 @@ def main() -> None:
     memory = {"10k": csv_memory(url), "1k": csv_memory(small_url)}
     print("CSV memory:", json.dumps(memory))
 
+    from bench.floor import floor_section
+
+    floor = floor_section(bench.clients["api"], bench.api_headers)
+    print(floor)
+    if not args.no_doc:
+        replace_section(DOC, "floor", floor)
+
     explains = {}
     for result in results:
         if result.name.startswith("filter ") or result.name in ("100 risks", "risks as of"):
