@@ -4,7 +4,8 @@ Issue 10 asks that no page or endpoint be more than 20% slower than at 87271a0. 
 shared machine moves every number, so the two trees are measured in turns, in the same
 minutes: a git worktree of BASE (`.bench-base/`, the same .venv), its own database built by
 its own generator with the same seed (`bench_base`), and this tree on `bench`. Each round runs
-one process per tree, one after the other (base, then this tree, then again), each endpoint
+one process per tree, one after the other (base, then this tree, then again; one hash seed
+for all, as two processes of the same code can differ by a quarter), each endpoint
 2 warm-ups then `--repeats` requests through django.test.Client; the table gives the median
 over the rounds of each round's median, wall and CPU (time.process_time: the worker's own
 work, the steadier number when the machine is busy), and the queries of one request.
@@ -191,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--base", default=os.environ.get("BASE", "87271a0"))
     parser.add_argument("--risks", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
@@ -205,6 +206,9 @@ def main() -> None:
     build = f"prepare_database({base_url!r}, {args.risks})"
     run(PYTHON, "-c", "from bench.common import prepare_database; " + build, cwd=tree)
     env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "DJANGO_DEBUG")}
+    # One hash seed for every process: the same process measured twice otherwise differs by
+    # up to 25% on this machine (dict and set layouts), more than the difference looked for.
+    env["PYTHONHASHSEED"] = "0"
     head_env = {**env, "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15")}
     started = machine()
     rounds_base, rounds_head = [], []
