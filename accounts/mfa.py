@@ -13,7 +13,9 @@ from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from accounts.authentication import AUTH_STATE
 from accounts.models import RecoveryCodeDevice
+from common import cache as state_cache
 
 STAFF_GROUP = "Staff"
 
@@ -31,8 +33,16 @@ def keys_of(user):
 
 
 def mfa_required_for(user) -> bool:
+    """Kept in the shared cache under the "auth" version (accounts/authentication.py), which
+    a user, group or device saved or deleted moves (accounts/signals.py): a page asks the
+    database nothing for it after the first."""
     if not user.is_authenticated:
         return False
+    key = ("mfa_required", user.pk, settings.MFA_REQUIRED, settings.MFA_ALL_USERS)
+    return state_cache.cached(AUTH_STATE, key, lambda: _required(user))
+
+
+def _required(user) -> bool:
     if settings.MFA_REQUIRED:
         if settings.MFA_ALL_USERS or user.is_staff or user.is_superuser:
             return True

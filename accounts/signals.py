@@ -91,11 +91,14 @@ def _forget_tokens_on_m2m(sender, action: str, **kwargs) -> None:
 def connect_token_forgetting() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
 
     from accounts.models import ApiToken
 
     User = get_user_model()
-    for model in (ApiToken, User, Group, Permission):
+    # A second factor enrolled or removed changes who must show one (accounts.mfa).
+    for model in (ApiToken, User, Group, Permission, TOTPDevice, WebAuthnCredential):
         for signal in (post_save, post_delete):
             signal.connect(_forget_tokens, sender=model, dispatch_uid=f"accounts.forget.{model}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):

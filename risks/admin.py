@@ -277,6 +277,9 @@ class RiskAdmin(ServiceErrorsMixin, ImportMixin, HistoryAdmin):
     list_per_page = 50
     # "50 results" without a second COUNT of the whole register under every filtered list.
     show_full_result_count = False
+    # No bulk actions, so no checkbox column: the one action would be deleting, and every
+    # risk's assessments protect it (a risk is closed, never deleted; see "No data loss").
+    actions = None
 
     def has_import_permission(self, request) -> bool:
         return request.user.has_perms(IMPORT_PERMISSIONS)

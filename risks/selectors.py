@@ -141,10 +141,15 @@ def risks_as_of(*, as_of: datetime.date) -> QuerySet:
 def risk_links_prefetch(risks: QuerySet) -> QuerySet:
     """Prefetch a risk's agencies, phases and key actions, live or as of a day."""
     if is_past(risks):
+        # Each snapshot's through rows with their target joined in: one query per link.
         return risks.prefetch_related(
-            "historicalrisk_supporting_agencies_set__agency",
-            "historicalrisk_phases_set__phase",
-            "historicalrisk_key_actions_set__keyaction",
+            *(
+                Prefetch(
+                    f"historicalrisk_{link}_set",
+                    queryset=getattr(RiskHistory, link).model.objects.select_related(target),
+                )
+                for link, (target, _) in LINK_VALUES.items()
+            )
         )
     return risks.prefetch_related("supporting_agencies", "phases", "key_actions")
 

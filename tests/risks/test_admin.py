@@ -433,3 +433,16 @@ def test_a_breach_is_dismissed_with_a_reason(staff_admin, staff_member, register
     assert response.status_code == HTTPStatus.FOUND
     breach.refresh_from_db()
     assert (breach.status, breach.resolved_by) == ("dismissed", staff_member)
+
+
+def test_the_risk_list_offers_no_bulk_delete(client, register):
+    """A risk is closed, never deleted: its assessments protect it, so the list offers no
+    bulk action (and no checkbox column), even to a superuser."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 16)
+    client.force_login(admin)
+    response = client.get(url(Risk, "changelist"))
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["action_form"] is None
+    assert b'name="_selected_action"' not in response.content
