@@ -10,32 +10,22 @@ from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential
 
 from accounts import services
 from accounts.models import ApiToken
+from common.admin import RemovedThroughServiceAdmin
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RemovedThroughServiceAdmin):
     list_display = ["name", "user", "created", "expiry", "last_used_at"]
     list_filter = ["created", "expiry"]
     list_select_related = ["user"]
     search_fields = ["name", "user__username"]
     fields = ["name", "user", "created", "expiry", "last_used_at"]
     readonly_fields = fields
-    actions = ["delete_selected"]
 
-    def has_add_permission(self, request) -> bool:
-        # A key is shown once, to its owner: tokens are made on /accounts/tokens/ or by
-        # `make token USER=...`, not here.
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def delete_model(self, request, obj) -> None:
+    # A key is shown once, to its owner: tokens are made on /accounts/tokens/ or by
+    # `make token USER=...`, not here.
+    def remove(self, request, obj) -> None:
         services.token_revoke(token=obj, by=request.user, request=request)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for token in queryset.select_related("user"):
-            services.token_revoke(token=token, by=request.user, request=request)
 
 
 # django-otp's own admins show a TOTP secret on the add page and let an administrator make a
@@ -50,48 +40,26 @@ for model in (TOTPDevice, StaticDevice, WebAuthnCredential, WebAuthnAttestation)
 
 
 @admin.register(TOTPDevice)
-class SecondFactorAdmin(admin.ModelAdmin):
+class SecondFactorAdmin(RemovedThroughServiceAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
     fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
     readonly_fields = fields
-    actions = ["delete_selected"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def delete_model(self, request, obj) -> None:
+    def remove(self, request, obj) -> None:
         services.mfa_reset(user=obj.user, by=request.user, request=request)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for device in queryset.select_related("user"):
-            services.mfa_reset(user=device.user, by=request.user, request=request)
 
 
 @admin.register(WebAuthnCredential)
-class SecurityKeyAdmin(admin.ModelAdmin):
+class SecurityKeyAdmin(RemovedThroughServiceAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
     fields = ["user", "name", "confirmed", "created_at", "last_used_at", "transports"]
     readonly_fields = fields
-    actions = ["delete_selected"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def delete_model(self, request, obj) -> None:
+    def remove(self, request, obj) -> None:
         services.mfa_key_remove(user=obj.user, pk=obj.pk, by=request.user, request=request)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for key in queryset.select_related("user"):
-            services.mfa_key_remove(user=key.user, pk=key.pk, by=request.user, request=request)

@@ -8,6 +8,7 @@ import datetime
 import functools
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
@@ -135,6 +136,31 @@ class VersionFieldMixin:
         if self.has_change_permission(request, obj):
             fields.append("expected_version")
         return fields
+
+
+class RemovedThroughServiceAdmin(admin.ModelAdmin):
+    """Records the admin lists read-only and removes only through a service (which checks,
+    logs and says who): deleting one, or several with the bulk action, calls `remove` for
+    each, never a bare delete. Nothing is added or changed here."""
+
+    actions = ["delete_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def remove(self, request, obj) -> None:
+        """The service that removes `obj` on behalf of request.user."""
+        raise NotImplementedError  # each subclass names its service
+
+    def delete_model(self, request, obj) -> None:
+        self.remove(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset.select_related("user"):
+            self.remove(request, obj)
 
 
 class ReadOnlyMixin:
