@@ -10,7 +10,18 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -18,7 +29,7 @@ from django.utils import timezone
 from common import cache as state_cache
 from common import signing
 from common.calendar import end_of_day, programme_year, target_calendar_year
-from common.history import rows_as_of
+from common.history import records_as_of, rows_as_of
 from risks import rules
 from risks.models import (
     MAX_LEVEL,
@@ -140,18 +151,21 @@ def risks_as_of(*, as_of: datetime.date) -> QuerySet:
 
 def risk_links_prefetch(risks: QuerySet) -> QuerySet:
     """Prefetch a risk's agencies, phases and key actions, live or as of a day."""
-    if is_past(risks):
+    return risks.prefetch_related(*risk_link_lookups(past=is_past(risks)))
+
+
+def risk_link_lookups(*, past: bool) -> list:
+    """The prefetches of a risk's agencies, phases and key actions, live or historical rows."""
+    if past:
         # Each snapshot's through rows with their target joined in: one query per link.
-        return risks.prefetch_related(
-            *(
-                Prefetch(
-                    f"historicalrisk_{link}_set",
-                    queryset=getattr(RiskHistory, link).model.objects.select_related(target),
-                )
-                for link, (target, _) in LINK_VALUES.items()
+        return [
+            Prefetch(
+                f"historicalrisk_{link}_set",
+                queryset=getattr(RiskHistory, link).model.objects.select_related(target),
             )
-        )
-    return risks.prefetch_related("supporting_agencies", "phases", "key_actions")
+            for link, (target, _) in LINK_VALUES.items()
+        ]
+    return ["supporting_agencies", "phases", "key_actions"]
 
 
 LINK_VALUES = {
@@ -925,17 +939,22 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
         assessments = list(risk.assessments.all())
     else:
         end = end_of_day(as_of)
-        found = risk_links_prefetch(
-            risks_as_of(as_of=as_of).select_related("owner_agency", "closed_by")
-        ).filter(code=code)
-        risk = found.first()
-        if risk is None:
+        found = records_as_of(
+            Risk, end, where={"code": code}, select_related=("owner_agency", "closed_by")
+        )
+        if not found:
             raise Risk.DoesNotExist(f"No risk {code} on {as_of}")
-        mitigations = list(
-            rows_as_of(MitigationAction, end)
-            .filter(risk_id=risk.id)
-            .select_related("owner_agency", "key_action")
-            .order_by("due_date", "id")
+        risk = found[0]
+        risk.updated_at = risk.history_date  # as risks_as_of reads it
+        prefetch_related_objects(found, *risk_link_lookups(past=True))
+        mitigations = sorted(
+            records_as_of(
+                MitigationAction,
+                end,
+                where={"risk_id": risk.id},
+                select_related=("owner_agency", "key_action"),
+            ),
+            key=lambda row: (row.due_date, row.id),
         )
         assessments = list(
             with_previous_rating(Assessment.objects.filter(risk_id=risk.id, assessed_at__lte=end))

@@ -16,12 +16,18 @@ from django.urls import reverse
 from risks.models import BoardReview, Risk, RiskAcceptance
 from risks.services import (
     history_baseline_all,
+    mitigation_update,
     risk_assess,
     risk_close,
     risk_create,
     risk_update,
 )
-from tests.factories import AgencyFactory, RiskFactory, TriggerEntryFactory
+from tests.factories import (
+    AgencyFactory,
+    MitigationActionFactory,
+    RiskFactory,
+    TriggerEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +224,59 @@ def test_dashboard_as_of_queries_do_not_grow_with_the_register(
             TriggerEntryFactory(risk=risk, recorded_by=staff_member)
     board = client.get("/", {"as_of": "2026-03-04"}).context["board"]
     assert (len(board.top_risks), len(board.contingencies)) == (10, 12)
+    assert queries() == few
+
+
+def test_a_code_that_moved_to_another_risk_names_the_risk_that_held_it_that_day(
+    staff_member, client, board_member
+):
+    """A1 is renamed A2 on day 3 and its mitigation moves to B on day 5, when B takes the
+    code A1: each day's page shows the risk that had the code then, with its mitigations."""
+    with time_machine.travel(DAY1, tick=False):
+        first = RiskFactory(code="A1", title="First holder")
+        mitigation = MitigationActionFactory(risk=first, title="Moved later")
+    with time_machine.travel(DAY3, tick=False):
+        risk_update(risk=first, user=staff_member, code="A2")
+    with time_machine.travel(DAY5, tick=False):
+        second = RiskFactory(code="A1", title="Second holder")
+        mitigation_update(mitigation=mitigation, user=staff_member, risk=second)
+    client.force_login(board_member)
+
+    def page(code: str, day: str):
+        return client.get(reverse("risks:detail", args=[code]), {"as_of": day})
+
+    for code, day, title, mitigations in [
+        ("A1", "2026-03-01", "First holder", ["Moved later"]),
+        ("A2", "2026-03-03", "First holder", ["Moved later"]),
+        ("A1", "2026-03-05", "Second holder", ["Moved later"]),
+        ("A2", "2026-03-05", "First holder", []),
+    ]:
+        shown = page(code, day)
+        assert shown.status_code == HTTPStatus.OK, (code, day)
+        assert shown.context["risk"].title == title, (code, day)
+        assert [m.title for m in shown.context["page"].mitigations] == mitigations, (code, day)
+    assert page("A1", "2026-03-03").status_code == HTTPStatus.NOT_FOUND  # nobody's code then
+    assert page("A2", "2026-03-01").status_code == HTTPStatus.NOT_FOUND  # not yet anybody's
+
+
+def test_risk_page_as_of_queries_do_not_grow_with_its_history(
+    story, client, board_member, staff_member
+):
+    client.force_login(board_member)
+    url = reverse("risks:detail", args=["X1"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"as_of": "2026-03-06"}).status_code == HTTPStatus.OK
+        return len(captured)
+
+    few = queries()
+    risk = Risk.objects.get(code="X1")
+    with time_machine.travel(DAY3, tick=False):
+        for n in range(6):
+            MitigationActionFactory(risk=risk, title=f"Action {n}")
+            risk_update(risk=risk, user=staff_member, owner=f"Owner {n}")
+    assert len(client.get(url, {"as_of": "2026-03-06"}).context["page"].mitigations) == 6
     assert queries() == few
 
 
