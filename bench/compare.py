@@ -4,8 +4,9 @@ Issue 10 asks that no page or endpoint be more than 20% slower than at 87271a0. 
 shared machine moves every number, so the two trees are measured in turns, in the same
 minutes: a git worktree of BASE (`.bench-base/`, the same .venv), its own database built by
 its own generator with the same seed (`bench_base`), and this tree on `bench`. Each round runs
-one process per tree, one after the other (base, then this tree, then again; one hash seed
-for all, as two processes of the same code can differ by a quarter), each endpoint
+one process per tree, one after the other (base first in even rounds, this tree first in odd
+ones, so a drift of the machine's speed cancels; one hash seed for all, as two processes of
+the same code can differ by a quarter), each endpoint
 2 warm-ups then `--repeats` requests through django.test.Client; the table gives the median
 over the rounds of each round's median, wall and CPU (time.process_time: the worker's own
 work, the steadier number when the machine is busy), and the queries of one request.
@@ -196,7 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--base", default=os.environ.get("BASE", "87271a0"))
     parser.add_argument("--risks", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
@@ -217,8 +218,15 @@ def main() -> None:
     started = machine()
     rounds_base, rounds_head = [], []
     for number in range(args.rounds):
-        rounds_base.append(run_child(tree, base_url, args.repeats, env))
-        rounds_head.append(run_child(ROOT, url, args.repeats, head_env))
+        # Base first in even rounds, this tree first in odd ones: the machine's speed drifts
+        # (a VM's CPU: the same page 25% slower ten minutes later), and alternating the order
+        # cancels a steady drift instead of charging it to whichever tree always runs second.
+        pair = [
+            (rounds_base, tree, base_url, env),
+            (rounds_head, ROOT, url, head_env),
+        ]
+        for rounds, where, database, environment in pair if number % 2 == 0 else pair[::-1]:
+            rounds.append(run_child(where, database, args.repeats, environment))
         print(f"round {number + 1}/{args.rounds} done", flush=True)
     ended = machine()
     body = "\n".join(
