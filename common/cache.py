@@ -61,11 +61,12 @@ def version(name: str) -> str:
     return token
 
 
-def _uncommitted() -> set[str]:
-    names = getattr(connection, "_state_uncommitted", None)
-    if names is None:
-        names = connection._state_uncommitted = set()
-    return names
+def _pending() -> dict[str, list[Callable[[], None]]]:
+    """Per name, the on-commit hooks of this connection's writes of it not yet committed."""
+    hooks = getattr(connection, "_state_pending", None)
+    if hooks is None:
+        hooks = connection._state_pending = {}
+    return hooks
 
 
 def bump(name: str) -> None:
@@ -73,26 +74,28 @@ def bump(name: str) -> None:
     key = version_key(name)
     cache.set(key, _new_token(), None)
     if connection.in_atomic_block:
-        _uncommitted().add(name)
+        hooks = _pending().setdefault(name, [])
 
         def committed() -> None:
-            _uncommitted().discard(name)
+            hooks.clear()  # the hooks of one transaction run together, at its commit
             cache.set(key, _new_token(), None)
 
+        hooks.append(committed)
         transaction.on_commit(committed)
 
 
 def storable(name: str) -> bool:
     """Whether an answer computed now may be kept: not while this connection's transaction
     holds an uncommitted write of `name` (it may yet roll back, and no commit would then move
-    the version past an answer read from it)."""
-    names = _uncommitted()
-    if name not in names:
+    the version past an answer read from it). A write is uncommitted while its on-commit hook
+    waits in Django's queue; a rollback (of the transaction or of a savepoint) drops the hook
+    from that queue, and so ends the wait: a worker whose write rolled back keeps caching."""
+    hooks = _pending().get(name)
+    if not hooks:
         return True
-    if connection.in_atomic_block:
-        return False
-    names.discard(name)  # that transaction rolled back: nothing was kept from it
-    return True
+    waiting = {id(entry[1]) for entry in connection.run_on_commit}
+    hooks[:] = [hook for hook in hooks if id(hook) in waiting]
+    return not hooks
 
 
 def answer_key(name: str, *parts: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -161,7 +162,7 @@ def risk_link_lookups(*, past: bool) -> list:
         return [
             Prefetch(
                 f"historicalrisk_{link}_set",
-                queryset=getattr(RiskHistory, link).model.objects.select_related(target),
+                queryset=snapshot_model(link).objects.select_related(target),
             )
             for link, (target, _) in LINK_VALUES.items()
         ]
@@ -175,12 +176,20 @@ LINK_VALUES = {
 }
 
 
+@functools.cache
+def snapshot_model(link: str):
+    """The through rows that keep a historical risk's `link` (supporting_agencies, phases or
+    key_actions), looked up once: simple-history's descriptor builds a manager class each
+    time it is read."""
+    return getattr(RiskHistory, link).model
+
+
 def risk_link_filter(risks: QuerySet, link: str, target) -> Q:
     """`risk links to target` (link: supporting_agencies, phases or key_actions), live or past;
     EXISTS rather than a join, so a risk with several links appears once."""
     column = LINK_VALUES[link][0]
     if is_past(risks):
-        through = getattr(RiskHistory, link).model
+        through = snapshot_model(link)
         return Q(Exists(through.objects.filter(history=OuterRef("pk"), **{column: target})))
     through = getattr(Risk, link).through
     return Q(Exists(through.objects.filter(risk=OuterRef("pk"), **{column: target})))
@@ -193,7 +202,7 @@ def risk_links_by_row(risks: QuerySet, pks: list[int]) -> dict[str, dict[int, li
     found: dict[str, dict[int, list]] = {}
     for link, (_, value) in LINK_VALUES.items():
         if past:
-            through, key = getattr(RiskHistory, link).model, "history_id"
+            through, key = snapshot_model(link), "history_id"
         else:
             through, key = getattr(Risk, link).through, "risk_id"
         rows = found[link] = {}
@@ -946,7 +955,11 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
             raise Risk.DoesNotExist(f"No risk {code} on {as_of}")
         risk = found[0]
         risk.updated_at = risk.history_date  # as risks_as_of reads it
-        prefetch_related_objects(found, *risk_link_lookups(past=True))
+        prefetch_related_objects(
+            found,
+            *risk_link_lookups(past=True),
+            "historicalrisk_key_actions_set__keyaction__lead_agencies",  # as risk_detail
+        )
         mitigations = sorted(
             records_as_of(
                 MitigationAction,

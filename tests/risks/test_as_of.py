@@ -24,6 +24,7 @@ from risks.services import (
 )
 from tests.factories import (
     AgencyFactory,
+    KeyActionFactory,
     MitigationActionFactory,
     RiskFactory,
     TriggerEntryFactory,
@@ -262,22 +263,29 @@ def test_a_code_that_moved_to_another_risk_names_the_risk_that_held_it_that_day(
 def test_risk_page_as_of_queries_do_not_grow_with_its_history(
     story, client, board_member, staff_member
 ):
+    """One mitigation and key action, then six and four: the same queries (the key actions'
+    lead agencies are prefetched, as on today's page)."""
     client.force_login(board_member)
-    url = reverse("risks:detail", args=["X1"])
+    url = reverse("risks:detail", args=["Y1"])
+    risk = Risk.objects.get(code="Y1")
 
-    def queries() -> int:
+    def grow(mitigations: int, key_actions: int) -> int:
+        with time_machine.travel(DAY7, tick=False):
+            for n in range(mitigations):
+                MitigationActionFactory(risk=risk, title=f"Action {n}")
+                risk_update(risk=risk, user=staff_member, owner=f"Owner {n}")
+            actions = [*risk.key_actions.all(), *KeyActionFactory.create_batch(key_actions)]
+            for action in actions:
+                action.lead_agencies.add(AgencyFactory(), AgencyFactory())
+            risk_update(risk=risk, user=staff_member, key_actions=actions)
         with CaptureQueriesContext(connection) as captured:
-            assert client.get(url, {"as_of": "2026-03-06"}).status_code == HTTPStatus.OK
-        return len(captured)
+            page = client.get(url, {"as_of": "2026-03-07"}).context["page"]
+        return len(page.mitigations), len(page.key_actions), len(captured)
 
-    few = queries()
-    risk = Risk.objects.get(code="X1")
-    with time_machine.travel(DAY3, tick=False):
-        for n in range(6):
-            MitigationActionFactory(risk=risk, title=f"Action {n}")
-            risk_update(risk=risk, user=staff_member, owner=f"Owner {n}")
-    assert len(client.get(url, {"as_of": "2026-03-06"}).context["page"].mitigations) == 6
-    assert queries() == few
+    few = grow(1, 1)
+    many = grow(5, 3)
+    assert (few[:2], many[:2]) == ((1, 1), (6, 4))
+    assert many[2] == few[2]
 
 
 def test_a_record_known_by_its_day_gets_a_baseline_at_the_start_of_that_day(seed, staff_member):
