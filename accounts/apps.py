@@ -10,4 +10,4 @@ class AccountsConfig(AppConfig):
         # token header is described in the OpenAPI schema by an extension.
         from accounts import schema, signals  # noqa: F401
 
-        signals.connect_token_forgetting()
+        signals.connect_access_changes()

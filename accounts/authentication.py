@@ -100,5 +100,7 @@ def _remember(version: str | None, digest: str, user, auth_token) -> None:
 
 
 def forget_all() -> None:
-    """Every remembered token is read again from the database on its next use."""
+    """Everything kept under the "auth" version (tokens that authenticated, signed-in users'
+    permissions, who must show a second factor) is read again from the database on its next
+    use."""
     state_cache.bump(AUTH_STATE)

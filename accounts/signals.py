@@ -72,23 +72,25 @@ def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     )
 
 
-# --- Remembered API tokens (accounts/authentication.py) are forgotten by any change to who may
-# do what: a token revoked or created, a user saved (deactivated, password, superuser), a
-# group or a permission changed, or a sign-out.
+# --- What is remembered about who may do what (API tokens that authenticated, signed-in users'
+# permissions, who must show a second factor: all under the "auth" version that
+# accounts/authentication.py forget_all moves) is forgotten by any change to it: a token
+# revoked or created, a user saved (deactivated, password, superuser), a group or a
+# permission changed, a second factor enrolled or removed, or a sign-out.
 
 
-def _forget_tokens(sender=None, **kwargs) -> None:
+def _access_changed(sender=None, **kwargs) -> None:
     from accounts.authentication import forget_all
 
     forget_all()
 
 
-def _forget_tokens_on_m2m(sender, action: str, **kwargs) -> None:
+def _access_changed_on_m2m(sender, action: str, **kwargs) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
-        _forget_tokens()
+        _access_changed()
 
 
-def connect_token_forgetting() -> None:
+def connect_access_changes() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -100,9 +102,13 @@ def connect_token_forgetting() -> None:
     # A second factor enrolled or removed changes who must show one (accounts.mfa).
     for model in (ApiToken, User, Group, Permission, TOTPDevice, WebAuthnCredential):
         for signal in (post_save, post_delete):
-            signal.connect(_forget_tokens, sender=model, dispatch_uid=f"accounts.forget.{model}")
+            signal.connect(
+                _access_changed, sender=model, dispatch_uid=f"accounts.access_changed.{model}"
+            )
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(
-            _forget_tokens_on_m2m, sender=through, dispatch_uid=f"accounts.forget.{through}"
+            _access_changed_on_m2m,
+            sender=through,
+            dispatch_uid=f"accounts.access_changed.{through}",
         )
-    user_logged_out.connect(_forget_tokens, dispatch_uid="accounts.forget.sign_out")
+    user_logged_out.connect(_access_changed, dispatch_uid="accounts.access_changed.sign_out")
