@@ -211,20 +211,23 @@ def records_as_of(
     model: type[models.Model],
     end: datetime.datetime,
     *,
-    where: dict,
+    where: dict | None = None,
+    ids: list | None = None,
     select_related: tuple[str, ...] = (),
 ) -> list:
-    """`rows_as_of(model, end).filter(**where)` for the few records of one page (a risk and
-    its mitigations as of a day), as a list, without the NOT EXISTS: every row by `end` of
-    each record that matched `where` in some row by then, the latest per record kept (a tie
-    broken by the later history_id, as rows_as_of does), then dropped if deleted by then or
-    no longer matching. `where` holds equalities on plain columns (attname: value).
+    """`rows_as_of(model, end).filter(**where)` (or `.filter(pk__in=ids)`) for the few records
+    of one page (a risk, its mitigations and key actions as of a day), as a list, without the
+    NOT EXISTS: every row by `end` of each record that matched `where` in some row by then
+    (or of each of `ids`), the latest per record kept (a tie broken by the later history_id,
+    as rows_as_of does), then dropped if deleted by then or no longer matching. `where` holds
+    equalities on plain columns (attname: value).
 
     Two cheap statements' worth of work instead of one the ORM is slow to build: a record
     whose code or risk changed later still answers as it stood (tests/risks/test_as_of.py)."""
     key = model._meta.pk.attname
+    where = where or {}
     rows = history_rows(model).filter(history_date__lte=end)
-    matched = rows.filter(**where).values(key)
+    matched = ids if ids is not None else rows.filter(**where).values(key)
     latest = {}
     for row in (
         rows.filter(**{f"{key}__in": matched})

@@ -54,7 +54,7 @@ from risks.models import (
 )
 from risks.signals import REGISTER, SCALE
 from risks.trigger_chain import Anchor, ChainReport, chain_verify
-from roadmap.models import Metric, MetricReading, MetricTarget
+from roadmap.models import KeyAction, Metric, MetricReading, MetricTarget
 
 
 @dataclass(frozen=True)
@@ -960,6 +960,7 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
             *risk_link_lookups(past=True),
             "historicalrisk_key_actions_set__keyaction__lead_agencies",  # as risk_detail
         )
+        key_actions = _key_actions_then(risk.key_action_list, end)
         mitigations = sorted(
             records_as_of(
                 MitigationAction,
@@ -985,7 +986,7 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
         overdue=rules.is_overdue(next_review_due=risk.next_review_due, status=risk.status, on=on),
         supporting=risk.supporting_agency_list,
         phases=risk.phase_list,
-        key_actions=risk.key_action_list,
+        key_actions=risk.key_action_list if end is None else key_actions,
         assessments=assessments,
         mitigations=mitigations,
         trigger_entries=list(
@@ -1009,6 +1010,22 @@ def risk_page(*, code: str, as_of: datetime.date | None = None) -> RiskPage:
             .order_by("-review__finalised_at")
         ),
     )
+
+
+def _key_actions_then(linked: list[KeyAction], end: datetime.datetime) -> list:
+    """The key actions a risk was linked to on a past day, as they stood then (title,
+    timeline, status: the plan's history rows), with their lead agencies as they are today
+    (the plan's history does not keep them)."""
+    then = {row.id: row for row in records_as_of(KeyAction, end, ids=[a.pk for a in linked])}
+    shown = []
+    for action in linked:
+        row = then.get(action.pk)
+        if row is None:  # no history row by then: a plan item without a baseline
+            shown.append(action)
+            continue
+        row.lead_agencies = action.lead_agencies  # prefetched: the manager reads its cache
+        shown.append(row)
+    return shown
 
 
 # --- The board's dashboard -----------------------------------------------------------------

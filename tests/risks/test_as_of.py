@@ -22,6 +22,7 @@ from risks.services import (
     risk_create,
     risk_update,
 )
+from roadmap.services import key_action_update
 from tests.factories import (
     AgencyFactory,
     KeyActionFactory,
@@ -258,6 +259,31 @@ def test_a_code_that_moved_to_another_risk_names_the_risk_that_held_it_that_day(
         assert [m.title for m in shown.context["page"].mitigations] == mitigations, (code, day)
     assert page("A1", "2026-03-03").status_code == HTTPStatus.NOT_FOUND  # nobody's code then
     assert page("A2", "2026-03-01").status_code == HTTPStatus.NOT_FOUND  # not yet anybody's
+
+
+def test_a_past_risk_page_shows_its_key_actions_as_they_stood(
+    story, client, board_member, staff_member
+):
+    """Y1 is linked to a key action on day 3 that is renamed and completed on day 5: the page
+    of day 3 shows it as it was, with its lead agencies (today's: the plan keeps no history
+    of them)."""
+    risk = Risk.objects.get(code="Y1")
+    with time_machine.travel(DAY3, tick=False):
+        action = KeyActionFactory(title="Draft the bill", lead_agencies=[AgencyFactory(code="DOJ")])
+        risk_update(risk=risk, user=staff_member, key_actions=[action])
+    with time_machine.travel(DAY5, tick=False):
+        key_action_update(
+            key_action=action, user=staff_member, title="Pass the bill", status="completed"
+        )
+    client.force_login(board_member)
+    url = reverse("risks:detail", args=["Y1"])
+    for day, text in [
+        ("2026-03-03", "Draft the bill (DOJ; Months 1-6; Not started)"),
+        ("2026-03-05", "Pass the bill (DOJ; Months 1-6; Completed)"),
+    ]:
+        page = client.get(url, {"as_of": day})
+        assert text in page.content.decode(), day
+    assert "Pass the bill (DOJ; Months 1-6; Completed)" in client.get(url).content.decode()
 
 
 def test_risk_page_as_of_queries_do_not_grow_with_its_history(
